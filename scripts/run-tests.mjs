@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Runs the uvu suites compiled under dist/ and ends with the plain closing line
+// "N passed, N failed" (and skipped) that CI reads. Usage: run-tests.mjs <dir> [pattern]
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const uvu = require.resolve('uvu/bin.js');
+const [dir = 'test', pattern = '\\.test\\.js$'] = process.argv.slice(2);
+
+const child = spawn(process.execPath, [uvu, `dist/${dir}`, pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
+let tail = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-4000);
+});
+child.on('exit', (code, signal) => {
+  // uvu's summary: "  Total:     12\n  Passed:    11\n  Skipped:   0"
+  const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const failed = Math.max(0, total - passed - skipped) + (code === 0 ? 0 : total === 0 ? 1 : 0);
+  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(code ?? (signal ? 1 : 0));
+});

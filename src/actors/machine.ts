@@ -1,0 +1,249 @@
+/**
+ * The concert actor: an xstate machine that handles one command at a time.
+ *
+ *   loading ──loaded──▶ ready ──mail──▶ deciding ──event──▶ appending ──stored──▶ ready
+ *                         ▲                │  ▲                 │
+ *                         └──refused/none──┘  └──caught up── catchingUp ◀──conflict
+ *
+ * Commands that arrive while it is busy wait in `mailbox`, in order. Events read from the
+ * stream (this gateway's and other gateways') are applied in any state; each is applied once,
+ * by stream sequence. The rules themselves are in concert.ts; this file only sequences them
+ * with I/O.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+import { GuichetError, toGuichetError } from '../errors.js';
+import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
+import { EVENT_VERSION } from '../events/envelope.js';
+import { AppendConflict } from '../events/store.js';
+import { decide, evolve, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
+
+/** What a command led to: the event it stored (none for a no-op) and the state after it. */
+export interface Outcome {
+  event?: StoredEvent;
+  state: ConcertState;
+}
+
+export interface Request {
+  command: ConcertCommand;
+  /** Wall-clock time (ms) after which the caller has given up: it is answered UNAVAILABLE. */
+  deadline: number;
+  resolve: (outcome: Outcome) => void;
+  reject: (error: GuichetError) => void;
+}
+
+/** The I/O an actor needs, given by its registry. */
+export interface ConcertPorts {
+  append(event: EventEnvelope, expectedLastSeq: number): Promise<number>;
+  /** Events of this concert after `afterSeq`, up to the last one now. */
+  readAfter(concert: string, afterSeq: number): Promise<StoredEvent[]>;
+  /** Called once for every event applied to the state, in stream order. */
+  applied(event: StoredEvent, state: ConcertState): void;
+  now(): number;
+  newId(): string;
+  /** Id of this gateway, written as each event's `source`. */
+  source: string;
+}
+
+export interface ConcertInput {
+  state: ConcertState;
+  rules: ConcertRules;
+  ports: ConcertPorts;
+}
+
+interface ConcertContext extends ConcertInput {
+  /** Stream sequence of the last event applied (0: none): the expected sequence of the next append. */
+  lastSeq: number;
+  mailbox: Request[];
+  current?: Request;
+  /** The event being appended for `current`. */
+  pending?: EventEnvelope;
+  /** Conflicts met by `current`: bounded, so a pathological race cannot spin for ever. */
+  conflicts: number;
+  /** The outcome of the last decision, when it was a refusal or a no-op. */
+  refusal?: GuichetError;
+  /** No expiry release before this time (ms): backs off while the store is failing. */
+  expiryBackoffUntil: number;
+}
+
+export type ConcertEvent =
+  | { type: 'command'; request: Request }
+  | { type: 'stream.event'; event: StoredEvent }
+  | { type: 'loaded' };
+
+const MAX_CONFLICTS = 50;
+const EXPIRY_RETRY_MS = 1_000;
+/** The longest delay a timer takes (setTimeout's limit is about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Applies a stored event unless it was applied already (it may come from the ack and from the stream). */
+function apply(context: ConcertContext, event: StoredEvent): Pick<ConcertContext, 'state' | 'lastSeq'> {
+  if (event.seq <= context.lastSeq || event.concert !== context.state.concert) {
+    return { state: context.state, lastSeq: context.lastSeq };
+  }
+  const state = evolve(context.state, event);
+  context.ports.applied(event, state);
+  return { state, lastSeq: event.seq };
+}
+
+function unavailable(err: unknown): GuichetError {
+  const e = toGuichetError(err);
+  if (e.code !== 'INTERNAL') return e;
+  return new GuichetError('UNAVAILABLE', 'the event store is not reachable; try again', { cause: err });
+}
+
+export const concertMachine = setup({
+  types: {
+    context: {} as ConcertContext,
+    events: {} as ConcertEvent,
+    input: {} as ConcertInput & { lastSeq?: number },
+  },
+  actors: {
+    append: fromPromise<number, { ports: ConcertPorts; event: EventEnvelope; expectedLastSeq: number }>(({ input }) =>
+      input.ports.append(input.event, input.expectedLastSeq),
+    ),
+    catchUp: fromPromise<StoredEvent[], { ports: ConcertPorts; concert: string; afterSeq: number }>(({ input }) =>
+      input.ports.readAfter(input.concert, input.afterSeq),
+    ),
+  },
+  delays: {
+    /** Until the earliest hold runs out, so that its release is written on time. */
+    untilNextExpiry: ({ context }) => {
+      const at = nextExpiry(context.state);
+      if (at === undefined) return MAX_TIMER_MS;
+      const now = context.ports.now();
+      return Math.min(MAX_TIMER_MS, Math.max(at - now, context.expiryBackoffUntil - now, 0));
+    },
+  },
+  guards: {
+    hasMail: ({ context }) => context.mailbox.length > 0,
+    refused: ({ context }) => context.refusal !== undefined,
+    nothingToWrite: ({ context }) => context.pending === undefined,
+    isConflict: ({ event }) => 'error' in event && event.error instanceof AppendConflict,
+    tooManyConflicts: ({ context }) => context.conflicts >= MAX_CONFLICTS,
+  },
+  actions: {
+    applyStreamEvent: assign(({ context, event }) => (event.type === 'stream.event' ? apply(context, event.event) : {})),
+    enqueue: assign({
+      mailbox: ({ context, event }) => (event.type === 'command' ? [...context.mailbox, event.request] : context.mailbox),
+    }),
+    mailExpiry: assign({
+      mailbox: ({ context }) => [
+        ...context.mailbox,
+        {
+          command: { type: 'ReleaseExpired' },
+          deadline: Number.POSITIVE_INFINITY,
+          resolve: () => undefined,
+          reject: () => undefined,
+        } satisfies Request,
+      ],
+      expiryBackoffUntil: ({ context }) => context.ports.now() + EXPIRY_RETRY_MS,
+    }),
+    takeNext: assign(({ context }) => ({ current: context.mailbox[0], mailbox: context.mailbox.slice(1), conflicts: 0 })),
+    decideCurrent: assign(({ context }) => {
+      const request = context.current;
+      if (!request) return { refusal: new GuichetError('INTERNAL', 'no command to decide'), pending: undefined };
+      const now = context.ports.now();
+      if (now > request.deadline) {
+        return { refusal: new GuichetError('UNAVAILABLE', 'the concert was too busy to answer in time; try again'), pending: undefined };
+      }
+      try {
+        const events = decide(context.state, request.command, now, context.rules);
+        if (events.length > 1) throw new GuichetError('INTERNAL', 'a decision writes at most one event');
+        const decided = events[0];
+        if (!decided) return { refusal: undefined, pending: undefined };
+        const pending = {
+          id: context.ports.newId(),
+          v: EVENT_VERSION,
+          concert: context.state.concert,
+          at: new Date(now).toISOString(),
+          source: context.ports.source,
+          ...decided,
+        } as EventEnvelope;
+        return { refusal: undefined, pending };
+      } catch (err) {
+        return { refusal: toGuichetError(err), pending: undefined };
+      }
+    }),
+    applyStored: assign(({ context, event }) => {
+      if (!('output' in event) || typeof event.output !== 'number' || !context.pending) return {};
+      return apply(context, { ...context.pending, seq: event.output });
+    }),
+    applyCaughtUp: assign(({ context, event }) => {
+      if (!('output' in event) || !Array.isArray(event.output)) return {};
+      let next = { state: context.state, lastSeq: context.lastSeq };
+      for (const e of event.output as StoredEvent[]) next = apply({ ...context, ...next }, e);
+      return { ...next, conflicts: context.conflicts + 1 };
+    }),
+    replyStored: ({ context, event }) => {
+      const seq = 'output' in event && typeof event.output === 'number' ? event.output : 0;
+      const stored = context.pending ? { ...context.pending, seq } : undefined;
+      context.current?.resolve({ event: stored, state: context.state });
+    },
+    replyNothing: ({ context }) => context.current?.resolve({ state: context.state }),
+    replyRefusal: ({ context }) => context.current?.reject(context.refusal ?? new GuichetError('INTERNAL', 'refused')),
+    replyFailure: ({ context, event }) => context.current?.reject(unavailable('error' in event ? event.error : event)),
+    replyContention: ({ context }) =>
+      context.current?.reject(new GuichetError('UNAVAILABLE', 'too many concurrent writers on this concert; try again')),
+    clearCurrent: assign({ current: undefined, pending: undefined, refusal: undefined }),
+    allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
+  },
+}).createMachine({
+  id: 'concert',
+  initial: 'loading',
+  context: ({ input }) => ({
+    ...input,
+    lastSeq: input.lastSeq ?? 0,
+    mailbox: [],
+    conflicts: 0,
+    expiryBackoffUntil: 0,
+  }),
+  on: {
+    command: { actions: 'enqueue' },
+    'stream.event': { actions: 'applyStreamEvent' },
+  },
+  states: {
+    loading: {
+      on: { loaded: 'ready' },
+    },
+    ready: {
+      always: { guard: 'hasMail', target: 'deciding', actions: 'takeNext' },
+      on: {
+        // Re-entering restarts the expiry timer from the new state.
+        'stream.event': { target: 'ready', reenter: true, actions: 'applyStreamEvent' },
+      },
+      after: {
+        untilNextExpiry: { target: 'ready', reenter: true, actions: 'mailExpiry' },
+      },
+    },
+    deciding: {
+      entry: 'decideCurrent',
+      always: [
+        { guard: 'refused', target: 'ready', actions: ['replyRefusal', 'clearCurrent'] },
+        { guard: 'nothingToWrite', target: 'ready', actions: ['replyNothing', 'clearCurrent'] },
+        { target: 'appending' },
+      ],
+    },
+    appending: {
+      invoke: {
+        src: 'append',
+        input: ({ context }) => ({ ports: context.ports, event: context.pending!, expectedLastSeq: context.lastSeq }),
+        onDone: { target: 'ready', actions: ['applyStored', 'replyStored', 'clearCurrent', 'allowExpiryNow'] },
+        onError: [
+          { guard: 'isConflict', target: 'catchingUp' },
+          { target: 'ready', actions: ['replyFailure', 'clearCurrent'] },
+        ],
+      },
+    },
+    catchingUp: {
+      invoke: {
+        src: 'catchUp',
+        input: ({ context }) => ({ ports: context.ports, concert: context.state.concert, afterSeq: context.lastSeq }),
+        onDone: [
+          { guard: 'tooManyConflicts', target: 'ready', actions: ['replyContention', 'clearCurrent'] },
+          { target: 'deciding', actions: 'applyCaughtUp' },
+        ],
+        onError: { target: 'ready', actions: ['replyFailure', 'clearCurrent'] },
+      },
+    },
+  },
+});

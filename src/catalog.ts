@@ -1,0 +1,73 @@
+/** The concerts on sale: a JSON catalog, or the demo one. Every gateway on one NATS shares it. */
+import { readFile } from 'node:fs/promises';
+import { isValidConcertId } from './events/subjects.js';
+import { isIsoTime } from './events/envelope.js';
+
+export interface Concert {
+  id: string;
+  title: string;
+  venue: string;
+  /** ISO-8601 date and time of the performance. */
+  date: string;
+  capacity: number;
+}
+
+export const MAX_CAPACITY = 100_000;
+
+export const DEMO_CATALOG: readonly Concert[] = [
+  { id: 'jazz-nocturne', title: 'Nocturne Jazz Quartet', venue: 'Le Petit Duc, Aix-en-Provence', date: '2027-02-12T20:30:00+01:00', capacity: 100 },
+  { id: 'orchestre-lyon', title: 'Orchestre de Lyon — Symphonie fantastique', venue: 'Auditorium de Lyon', date: '2027-03-06T20:00:00+01:00', capacity: 100 },
+  { id: 'rock-garage', title: 'Les Garagistes', venue: 'La Cigale, Paris', date: '2027-04-17T21:00:00+02:00', capacity: 100 },
+];
+
+/** Checks a parsed catalog; throws an Error naming the first problem. */
+export function parseCatalog(raw: unknown): Concert[] {
+  const list = Array.isArray(raw) ? raw : (raw as { concerts?: unknown } | null)?.concerts;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new Error('a catalog is a non-empty JSON array of concerts, or {"concerts": [...]}');
+  }
+  const seen = new Set<string>();
+  return list.map((entry: unknown, i): Concert => {
+    const c = entry as Partial<Concert> | null;
+    const where = `concert #${i + 1}`;
+    if (!c || typeof c !== 'object') throw new Error(`${where} is not an object`);
+    if (typeof c.id !== 'string' || !isValidConcertId(c.id)) {
+      throw new Error(`${where}: id must be 1-64 letters, digits, '-' or '_'`);
+    }
+    if (seen.has(c.id)) throw new Error(`${where}: id ${c.id} appears twice`);
+    seen.add(c.id);
+    const capacity = c.capacity ?? 100;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
+      throw new Error(`${where} (${c.id}): capacity must be an integer from 1 to ${MAX_CAPACITY}`);
+    }
+    const date = c.date ?? '';
+    if (typeof date !== 'string' || (date !== '' && !isIsoTime(date))) {
+      throw new Error(`${where} (${c.id}): date must be an ISO-8601 string such as 2027-02-12T20:30:00+01:00`);
+    }
+    for (const key of ['title', 'venue'] as const) {
+      if (c[key] !== undefined && typeof c[key] !== 'string') throw new Error(`${where} (${c.id}): ${key} must be a string`);
+    }
+    return { id: c.id, title: c.title ?? c.id, venue: c.venue ?? '', date, capacity };
+  });
+}
+
+export async function loadCatalog(path: string | undefined): Promise<Concert[]> {
+  if (!path) return [...DEMO_CATALOG];
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the catalog ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`the catalog ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseCatalog(raw);
+  } catch (err) {
+    throw new Error(`the catalog ${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * A client of the wire protocol: connects, waits for HELLO, sends tagged requests and
+ * matches the replies, and hands EVENT pushes to a listener. Used by the CLI, the tests and
+ * the benchmarks.
+ */
+import { connect, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { parseReply, quoteArgument } from '../gateway/protocol.js';
+
+export interface Hello {
+  server: string;
+  protocol: number;
+  gateway: string;
+  connection: string;
+  holdSeconds: number;
+  maxHolds: number;
+  concerts: ConcertSummary[];
+}
+
+export interface ConcertSummary {
+  id: string;
+  title: string;
+  venue: string;
+  date: string;
+  capacity: number;
+  free: number;
+  held: number;
+  booked: number;
+}
+
+export interface SeatEvent {
+  concert: string;
+  seq: number;
+  type: string;
+  seat: number;
+  state: '.' | 'h' | 'H' | 'x';
+  at: string;
+  expiresAt?: string;
+  reason?: string;
+  free: number;
+  held: number;
+  booked: number;
+}
+
+/** An `ERR` reply. */
+export class ServerError extends Error {
+  override readonly name = 'ServerError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (payload: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export interface ClientOptions {
+  host?: string;
+  port?: number;
+  /** Fails the connect after this long (ms). */
+  timeoutMs?: number;
+}
+
+export class GuichetClient extends EventEmitter {
+  private buffer = '';
+  private nextTag = 1;
+  private readonly pending = new Map<string, Pending>();
+  private closedError?: Error;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly hello: Hello,
+  ) {
+    super();
+  }
+
+  static connect(options: ClientOptions = {}): Promise<GuichetClient> {
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port ?? 12345;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.setNoDelay(true);
+      socket.setEncoding('utf8');
+      let early = '';
+      const timer = setTimeout(() => fail(new Error(`no answer from ${host}:${port} within ${options.timeoutMs ?? 10_000} ms`)), options.timeoutMs ?? 10_000);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      const onData = (chunk: string) => {
+        early += chunk;
+        const nl = early.indexOf('\n');
+        if (nl < 0) return;
+        const first = early.slice(0, nl).replace(/\r$/, '');
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        clearTimeout(timer);
+        let reply;
+        try {
+          reply = parseReply(first);
+        } catch (err) {
+          return fail(err as Error);
+        }
+        if (reply.kind === 'err') return fail(new ServerError(reply.code, reply.message));
+        if (reply.kind !== 'hello') return fail(new Error(`expected HELLO, got: ${first}`));
+        const client = new GuichetClient(socket, reply.payload as Hello);
+        client.attach(early.slice(nl + 1));
+        resolve(client);
+      };
+      const onError = (err: Error) => fail(new Error(`cannot connect to ${host}:${port}: ${err.message}`));
+      const onClose = () => fail(new Error(`${host}:${port} closed the connection before saying HELLO`));
+      socket.on('data', onData);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+    });
+  }
+
+  /** Sends `VERB args…` (quoted as needed) and resolves with the OK payload; rejects with ServerError. */
+  request<T = Record<string, unknown>>(verb: string, ...args: Array<string | number>): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const tag = `#${this.nextTag++}`;
+    const line = [tag, verb, ...args.map((a) => quoteArgument(String(a)))].join(' ');
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(tag, { resolve: resolve as (p: unknown) => void, reject });
+      this.socket.write(`${line}\n`);
+    });
+  }
+
+  /** Writes a raw line (tests of malformed input). */
+  sendRaw(text: string): void {
+    this.socket.write(text);
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  /** Resolves when the server closes the connection. */
+  waitClosed(): Promise<void> {
+    if (this.closedError) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
+  }
+
+  private attach(rest: string): void {
+    this.socket.on('data', (chunk: string) => this.onData(chunk));
+    this.socket.on('error', (err) => this.shutdown(err));
+    this.socket.on('close', () => this.shutdown(new Error('connection closed')));
+    if (rest) queueMicrotask(() => this.onData(rest));
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(nl + 1);
+      this.onLine(line);
+    }
+  }
+
+  private onLine(line: string): void {
+    this.emit('line', line);
+    let reply;
+    try {
+      reply = parseReply(line);
+    } catch {
+      this.emit('unexpected', line);
+      return;
+    }
+    if (reply.kind === 'event') {
+      this.emit('event', reply.payload as SeatEvent);
+      return;
+    }
+    if (reply.kind === 'hello') return;
+    const waiter = reply.tag ? this.pending.get(reply.tag) : undefined;
+    if (!waiter) {
+      // Untagged ERR: said by the server on its own (shutdown, slow consumer, idle timeout).
+      if (reply.kind === 'err') this.emit('notice', new ServerError(reply.code, reply.message));
+      return;
+    }
+    this.pending.delete(reply.tag!);
+    if (reply.kind === 'ok') waiter.resolve(reply.payload);
+    else waiter.reject(new ServerError(reply.code, reply.message));
+  }
+
+  private shutdown(err: Error): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+    this.emit('close');
+  }
+}

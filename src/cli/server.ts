@@ -1,0 +1,70 @@
+/** `guichet server`: the embedded or given NATS, the actors, the gateway; stops cleanly on a signal. */
+import { loadCatalog } from '../catalog.js';
+import type { ServerConfig } from '../config.js';
+import { startGuichet } from '../guichet.js';
+import { createLogger } from '../gateway/log.js';
+import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+
+export async function runServer(config: ServerConfig): Promise<void> {
+  const log = createLogger({ quiet: config.quiet });
+  const catalog = await loadCatalog(config.concerts);
+  let embedded: EmbeddedNats | undefined;
+  if (!config.nats) {
+    embedded = await startEmbeddedNats({
+      config: findConfig(config.natsConfig),
+      dataDir: config.data,
+      port: config.natsPort,
+      log: (line) => log.info(line),
+    });
+  }
+  let lastReport = 0;
+  const node = await startGuichet({
+    natsUrl: config.nats ?? embedded!.url,
+    host: config.host,
+    port: config.port,
+    catalog,
+    holdSeconds: config.holdSeconds,
+    maxHolds: config.maxHolds,
+    replicas: config.replicas,
+    gatewayId: config.gatewayId,
+    maxConnections: config.maxConnections,
+    idleTimeoutMs: config.idleTimeout * 1000,
+    log,
+    onReplayProgress: (seq, until) => {
+      const now = Date.now();
+      if (until >= 10_000 && (now - lastReport > 1_000 || seq === until)) {
+        lastReport = now;
+        process.stderr.write(`replaying the event log: ${seq} / ${until} (${Math.floor((seq / until) * 100)} %)\n`);
+      }
+    },
+  }).catch(async (err: unknown) => {
+    await embedded?.stop();
+    throw err;
+  });
+  // Always said, even with --quiet: where to connect.
+  process.stderr.write(
+    `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
+      `(${catalog.length} concerts, holds last ${config.holdSeconds} s). Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`${signal}: stopping (answering commands in flight, releasing holds)…\n`);
+    try {
+      await node.close();
+      await embedded?.stop();
+      process.stderr.write('stopped\n');
+      process.exit(0);
+    } catch (err) {
+      process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

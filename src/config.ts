@@ -1,0 +1,75 @@
+/**
+ * Every option of the server, in one place: its flag, its GUICHET_* environment variable and
+ * its default. Precedence: flag, then environment, then default (commander's Option.env).
+ */
+import { Option } from 'commander';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  data: string;
+  /** NATS URL(s), comma-separated; undefined starts the embedded nats-server. */
+  nats?: string;
+  natsPort: number;
+  natsConfig: string;
+  holdSeconds: number;
+  maxHolds: number;
+  concerts?: string;
+  replicas: number;
+  maxConnections: number;
+  idleTimeout: number;
+  gatewayId?: string;
+  quiet: boolean;
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new Error(`${name} must be a whole number, not ${JSON.stringify(value)}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new Error(`${name} must be from ${min} to ${max}, not ${n}`);
+    return n;
+  };
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 12345,
+  data: './data',
+  natsPort: 4222,
+  natsConfig: 'nats.conf',
+  holdSeconds: 120,
+  maxHolds: 4,
+  replicas: 1,
+  maxConnections: 20_000,
+  idleTimeout: 300,
+} as const;
+
+/** The `guichet server` options, ready to add to a commander Command. */
+export function serverOptions(): Option[] {
+  const d = SERVER_DEFAULTS;
+  return [
+    new Option('--host <address>', 'address the gateway listens on').env('GUICHET_HOST').default(d.host),
+    new Option('--port <port>', 'TCP port of the gateway').env('GUICHET_PORT').default(d.port).argParser(integer('--port', 0, 65535)),
+    new Option('--data <dir>', 'where the embedded nats-server keeps the event log').env('GUICHET_DATA').default(d.data),
+    new Option('--nats <url>', 'NATS server(s) to use, comma-separated; without it an embedded nats-server is started').env('GUICHET_NATS'),
+    new Option('--nats-port <port>', 'client port of the embedded nats-server').env('GUICHET_NATS_PORT').default(d.natsPort).argParser(integer('--nats-port', 1, 65535)),
+    new Option('--nats-config <file>', 'configuration of the embedded nats-server').env('GUICHET_NATS_CONFIG').default(d.natsConfig),
+    new Option('--hold-seconds <n>', 'how long a held seat waits for its booking').env('GUICHET_HOLD_SECONDS').default(d.holdSeconds).argParser(integer('--hold-seconds', 1, 86_400)),
+    new Option('--max-holds <n>', 'seats one connection may hold at once').env('GUICHET_MAX_HOLDS').default(d.maxHolds).argParser(integer('--max-holds', 1, 100)),
+    new Option('--concerts <file>', 'JSON catalog of concerts (default: three demo concerts of 100 seats)').env('GUICHET_CONCERTS'),
+    new Option('--replicas <n>', 'replicas of the TICKETS stream when it is created (3 on a NATS cluster)').env('GUICHET_REPLICAS').default(d.replicas).argParser(integer('--replicas', 1, 5)),
+    new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
+    new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),
+    new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
+    new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
+  ];
+}
+
+/** Client commands' connection options. */
+export function clientOptions(): Option[] {
+  return [
+    new Option('--host <address>', 'gateway address').env('GUICHET_HOST').default(SERVER_DEFAULTS.host),
+    new Option('--port <port>', 'gateway port').env('GUICHET_PORT').default(SERVER_DEFAULTS.port).argParser(integer('--port', 1, 65535)),
+    new Option('--json', 'print the raw JSON answers, one per line').default(false),
+  ];
+}

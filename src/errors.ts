@@ -1,0 +1,51 @@
+/**
+ * One error type for the whole system. Its `code` is exactly the wire's `ERR CODE`, so an
+ * error raised anywhere (a domain rule, the parser, an unreachable NATS) reaches the client
+ * unchanged: `ERR <code> <message>`.
+ */
+export const ERROR_CODES = [
+  'UNKNOWN_COMMAND',
+  'BAD_ARGUMENTS',
+  'LINE_TOO_LONG',
+  'NO_SUCH_CONCERT',
+  'NO_SUCH_SEAT',
+  'SEAT_TAKEN',
+  'HOLD_LIMIT',
+  'NO_SUCH_HOLD',
+  'HOLD_EXPIRED',
+  'INVALID_NAME',
+  'BAD_REFERENCE',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'TOO_MANY_CONNECTIONS',
+  'IDLE_TIMEOUT',
+  'SLOW_CONSUMER',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class GuichetError extends Error {
+  override readonly name = 'GuichetError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export function isGuichetError(err: unknown): err is GuichetError {
+  return err instanceof GuichetError;
+}
+
+/** Any thrown value as a GuichetError; what is not one already becomes `INTERNAL`. */
+export function toGuichetError(err: unknown): GuichetError {
+  if (isGuichetError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new GuichetError('INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,261 @@
+/**
+ * What each verb does. A handler checks its arguments, asks the registry, and returns the
+ * `OK` payload or throws the GuichetError that becomes `ERR CODE message`.
+ */
+import { ulid } from 'ulid';
+import { GuichetError } from '../errors.js';
+import type { Concert } from '../catalog.js';
+import type { Registry } from '../actors/registry.js';
+import { findBooking, invalidNameMessage, occupancy, seatMap, type ConcertState } from '../actors/concert.js';
+import { cleanName, sameLastName } from '../actors/names.js';
+import { isWellFormedReference, newReference } from '../actors/reference.js';
+import type { FailureLimiter } from './rate-limit.js';
+
+
+/** What a handler may see and change of its connection. */
+export interface SessionView {
+  readonly id: string;
+  readonly address: string;
+  firstName?: string;
+  lastName?: string;
+  /** This connection's holds: hold id → where and until when. */
+  readonly holds: Map<string, { concert: string; seat: number; expiresAt: number }>;
+  readonly watching: Set<string>;
+  /** Set by QUIT: the session closes after the reply. */
+  closing: boolean;
+}
+
+export interface CommandEnv {
+  registry: Registry;
+  connectionLimiter: FailureLimiter;
+  addressLimiter: FailureLimiter;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+interface Command {
+  usage: string;
+  summary: string;
+  args: [min: number, max: number];
+  run(session: SessionView, args: string[], env: CommandEnv): Promise<unknown> | unknown;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  CONCERTS: {
+    usage: 'CONCERTS',
+    summary: 'list the concerts with their free, held and booked seats (alias LIST)',
+    args: [0, 0],
+    run: (_s, _a, env) => ({ concerts: concertList(env) }),
+  },
+  SEATS: {
+    usage: 'SEATS <concert>',
+    summary: "a concert's seat map: one character per seat, . free, h held, H held by you, x booked",
+    args: [1, 1],
+    run: (s, [concert], env) => seatsPayload(env, concert!, s.id),
+  },
+  WATCH: {
+    usage: 'WATCH <concert>',
+    summary: 'the seat map, then an EVENT line for every change to that concert',
+    args: [1, 1],
+    run: (s, [concert], env) => {
+      const payload = seatsPayload(env, concert!, s.id);
+      s.watching.add(concert!);
+      return payload;
+    },
+  },
+  UNWATCH: {
+    usage: 'UNWATCH [<concert>]',
+    summary: 'stop the EVENT lines of one concert, or of all',
+    args: [0, 1],
+    run: (s, [concert]) => {
+      if (concert === undefined) s.watching.clear();
+      else s.watching.delete(concert);
+      return {};
+    },
+  },
+  IDENT: {
+    usage: 'IDENT <first name> <last name>',
+    summary: 'say who you are; BOOK then needs no names (quote names with spaces: "Jean Pierre")',
+    args: [2, 2],
+    run: (s, [first, last]) => {
+      const names = checkNames(first!, last!);
+      s.firstName = names.firstName;
+      s.lastName = names.lastName;
+      return names;
+    },
+  },
+  HOLD: {
+    usage: 'HOLD <concert> <seat>',
+    summary: 'hold a free seat for you while you give your names',
+    args: [2, 2],
+    run: (s, args, env) => hold(s, args, env),
+  },
+  BOOK: {
+    usage: 'BOOK <hold> [<first name> <last name>]',
+    summary: 'book a held seat; answers the 10-digit booking reference',
+    args: [1, 3],
+    run: (s, args, env) => book(s, args, env),
+  },
+  RELEASE: {
+    usage: 'RELEASE <hold>',
+    summary: 'give a held seat back',
+    args: [1, 1],
+    run: async (s, [holdId], env) => {
+      const held = s.holds.get(holdId!);
+      if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+      s.holds.delete(holdId!);
+      await env.registry.execute(held.concert, { type: 'Release', hold: holdId!, holder: s.id, reason: 'declined' });
+      return {};
+    },
+  },
+  LOOKUP: {
+    usage: 'LOOKUP <reference> <last name>',
+    summary: 'show a booking',
+    args: [2, 16],
+    run: async (s, args, env) => {
+      const { concert, number, booking } = await findOwnBooking(s, args, env);
+      return { reference: booking.reference, concert, seat: number, firstName: booking.firstName, lastName: booking.lastName };
+    },
+  },
+  CANCEL: {
+    usage: 'CANCEL <reference> <last name>',
+    summary: 'cancel a booking; its seat is free again',
+    args: [2, 16],
+    run: async (s, args, env) => {
+      const { concert, booking } = await findOwnBooking(s, args, env);
+      const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
+      const seat = outcome.event?.type === 'BookingCancelled' ? outcome.event.data.seat : undefined;
+      return { reference: booking.reference, concert, seat };
+    },
+  },
+  PING: { usage: 'PING', summary: 'answers OK {}', args: [0, 0], run: () => ({}) },
+  HELP: {
+    usage: 'HELP',
+    summary: 'this list',
+    args: [0, 0],
+    run: () => ({
+      commands: Object.entries(COMMANDS).map(([verb, c]) => ({ verb, usage: c.usage, summary: c.summary })),
+    }),
+  },
+  QUIT: {
+    usage: 'QUIT',
+    summary: 'close the connection (held seats are released)',
+    args: [0, 0],
+    run: (s) => {
+      s.closing = true;
+      return {};
+    },
+  },
+};
+
+export const ALIASES: Record<string, string> = { LIST: 'CONCERTS' };
+
+export function lookupCommand(verb: string): Command | undefined {
+  return COMMANDS[ALIASES[verb] ?? verb];
+}
+
+export function concertList(env: CommandEnv): Array<Concert & { free: number; held: number; booked: number }> {
+  const now = env.now();
+  return env.registry.catalog.map((c) => ({ ...c, ...occupancy(stateOf(env, c.id), now) }));
+}
+
+function stateOf(env: CommandEnv, concert: string): ConcertState {
+  const state = env.registry.state(concert);
+  if (!state) throw new GuichetError('NO_SUCH_CONCERT', `no concert ${JSON.stringify(concert)}; CONCERTS lists them`);
+  return state;
+}
+
+function seatsPayload(env: CommandEnv, concert: string, viewer: string) {
+  const state = stateOf(env, concert);
+  const now = env.now();
+  return { concert, capacity: state.capacity, map: seatMap(state, now, viewer), ...occupancy(state, now) };
+}
+
+function checkNames(first: string, last: string): { firstName: string; lastName: string } {
+  const firstName = cleanName(first);
+  const lastName = cleanName(last);
+  if (!firstName || !lastName) throw new GuichetError('INVALID_NAME', invalidNameMessage);
+  return { firstName, lastName };
+}
+
+function liveHolds(s: SessionView, now: number): number {
+  let live = 0;
+  for (const [id, h] of s.holds) {
+    if (h.expiresAt > now) live++;
+    else s.holds.delete(id);
+  }
+  return live;
+}
+
+async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEnv) {
+  stateOf(env, concert!);
+  if (!/^\d{1,9}$/.test(seatArg!)) throw new GuichetError('BAD_ARGUMENTS', 'the seat is a number, as in HOLD <concert> 42');
+  const seat = Number(seatArg);
+  const max = env.registry.rules.maxHoldsPerHolder;
+  if (liveHolds(s, env.now()) >= max) throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once`);
+  const holdId = ulid();
+  // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
+  s.holds.set(holdId, { concert: concert!, seat, expiresAt: Number.POSITIVE_INFINITY });
+  try {
+    const outcome = await env.registry.execute(concert!, { type: 'Hold', seat, hold: holdId, holder: s.id });
+    if (outcome.event?.type !== 'SeatHeld') throw new GuichetError('INTERNAL', 'the hold was not recorded');
+    const expiresAt = outcome.event.data.expiresAt;
+    s.holds.set(holdId, { concert: concert!, seat, expiresAt: Date.parse(expiresAt) });
+    return { hold: holdId, concert, seat, expiresAt };
+  } catch (err) {
+    s.holds.delete(holdId);
+    throw err;
+  }
+}
+
+async function book(s: SessionView, [holdId, first, last]: string[], env: CommandEnv) {
+  if (first !== undefined && last === undefined) {
+    throw new GuichetError('BAD_ARGUMENTS', 'give both names, as in BOOK <hold> Jeanne "Le Gall", or none after IDENT');
+  }
+  if (first === undefined && (!s.firstName || !s.lastName)) {
+    throw new GuichetError('INVALID_NAME', 'give your first and last name, or IDENT first');
+  }
+  const names = first !== undefined ? checkNames(first, last!) : { firstName: s.firstName!, lastName: s.lastName! };
+  const held = s.holds.get(holdId!);
+  if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  const reference = newReference(env.registry.isReferenceTaken);
+  try {
+    const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
+    if (outcome.event?.type !== 'SeatBooked') throw new GuichetError('INTERNAL', 'the booking was not recorded');
+    s.holds.delete(holdId!);
+    const { data } = outcome.event;
+    return { reference: data.reference, concert: held.concert, seat: data.seat, firstName: data.firstName, lastName: data.lastName };
+  } catch (err) {
+    if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
+    throw err;
+  }
+}
+
+/** Checks the reference, the rate limits and the last name; counts a failure against both keys. */
+async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: string[], env: CommandEnv) {
+  if (!isWellFormedReference(reference!)) {
+    throw new GuichetError('BAD_REFERENCE', 'a reference is 10 digits and its last one is a check digit; check for a typo');
+  }
+  const keys: Array<[FailureLimiter, string]> = [
+    [env.connectionLimiter, s.id],
+    [env.addressLimiter, s.address],
+  ];
+  let delayMs = 0;
+  for (const [limiter, key] of keys) {
+    const verdict = limiter.check(key);
+    if (!verdict.allowed) {
+      throw new GuichetError('RATE_LIMITED', `too many failed look-ups; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
+    }
+    delayMs = Math.max(delayMs, verdict.delayMs);
+  }
+  if (delayMs > 0) await env.sleep(delayMs);
+  const lastName = lastNameWords.join(' ');
+  const concert = env.registry.concertOfReference(reference!);
+  const state = concert ? env.registry.state(concert) : undefined;
+  const found = state ? findBooking(state, reference!) : undefined;
+  if (!concert || !found || !sameLastName(found.seat.lastName, lastName)) {
+    for (const [limiter, key] of keys) limiter.fail(key);
+    throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
+  }
+  return { concert, number: found.number, booking: found.seat };
+}

@@ -1,0 +1,60 @@
+/**
+ * Live seat updates: every event applied by the registry (written here or by another
+ * gateway) becomes one `EVENT` line for each connection watching its concert. The line never
+ * carries a person's name or a hold id; the seat's character is `H` for the connection that
+ * holds it and `h` for everyone else.
+ */
+import { occupancy, seatChar, type ConcertState } from '../actors/concert.js';
+import type { Registry } from '../actors/registry.js';
+import type { StoredEvent } from '../events/envelope.js';
+import { formatPush } from './protocol.js';
+import type { Session } from './session.js';
+
+export class Fanout {
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    registry: Registry,
+    private readonly sessions: ReadonlySet<Session>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.unsubscribe = registry.onEvent((event, state) => this.publish(event, state));
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private publish(event: StoredEvent, state: ConcertState): void {
+    let others: string | undefined;
+    let holderLine: string | undefined;
+    const holder = event.type === 'SeatHeld' ? event.data.holder : undefined;
+    for (const session of this.sessions) {
+      if (!session.watching.has(event.concert)) continue;
+      if (session.id === holder) {
+        holderLine ??= this.line(event, state, session.id);
+        session.push(holderLine);
+      } else {
+        others ??= this.line(event, state, undefined);
+        session.push(others);
+      }
+    }
+  }
+
+  private line(event: StoredEvent, state: ConcertState, viewer: string | undefined): string {
+    const now = this.now();
+    const seat = event.data.seat;
+    const current = state.seats[seat - 1];
+    return formatPush('EVENT', {
+      concert: event.concert,
+      seq: event.seq,
+      type: event.type,
+      seat,
+      state: current ? seatChar(current, now, viewer) : '.',
+      at: event.at,
+      ...(event.type === 'SeatHeld' ? { expiresAt: event.data.expiresAt } : {}),
+      ...(event.type === 'SeatReleased' ? { reason: event.data.reason } : {}),
+      ...occupancy(state, now),
+    });
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The TCP gateway: accepts connections, greets them with HELLO, hands each to a Session, and
+ * wires the fan-out. Stops gracefully: no new connections, in-flight commands answered,
+ * sessions closed (their holds released), then the caller closes NATS.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { Registry } from '../actors/registry.js';
+import { GuichetError } from '../errors.js';
+import { concertList, type CommandEnv } from './commands.js';
+import { Fanout } from './fanout.js';
+import { silentLogger, type Logger } from './log.js';
+import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
+import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
+import { Session } from './session.js';
+
+export interface GatewayOptions {
+  registry: Registry;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** This gateway's id, sent in HELLO. */
+  gatewayId: string;
+  log?: Logger;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  maxBufferedBytes?: number;
+  maxQueuedRequests?: number;
+  connectionRateLimit?: RateLimitOptions;
+  addressRateLimit?: RateLimitOptions;
+  now?: () => number;
+}
+
+export interface Gateway {
+  readonly port: number;
+  readonly host: string;
+  readonly connections: number;
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const sessions = new Set<Session>();
+  const connectionLimiter = new FailureLimiter(options.connectionRateLimit ?? CONNECTION_LIMIT, now);
+  const addressLimiter = new FailureLimiter(options.addressRateLimit ?? ADDRESS_LIMIT, now);
+  const sweeper = setInterval(() => {
+    connectionLimiter.sweep();
+    addressLimiter.sweep();
+  }, 60_000);
+  sweeper.unref();
+  const env: CommandEnv = {
+    registry: options.registry,
+    connectionLimiter,
+    addressLimiter,
+    now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+  const fanout = new Fanout(options.registry, sessions, now);
+  const maxConnections = options.maxConnections ?? 20_000;
+  let stopping = false;
+
+  const accept = (socket: Socket) => {
+    if (stopping || sessions.size >= maxConnections) {
+      const [code, message]: [GuichetError['code'], string] = stopping
+        ? ['SHUTTING_DOWN', 'the server is stopping']
+        : ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
+      socket.on('error', () => undefined);
+      socket.end(`${formatError(undefined, code, message)}\n`);
+      log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
+      return;
+    }
+    const session = new Session(socket, {
+      env,
+      log,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
+      maxQueuedRequests: options.maxQueuedRequests ?? 64,
+      onClose: (s) => sessions.delete(s),
+    });
+    sessions.add(session);
+    log.info(`${session.label} connected (${sessions.size} open)`);
+    session.write(
+      formatPush('HELLO', {
+        server: 'guichet',
+        protocol: PROTOCOL_VERSION,
+        gateway: options.gatewayId,
+        connection: session.id,
+        holdSeconds: Math.round(options.registry.rules.holdMs / 1000),
+        maxHolds: options.registry.rules.maxHoldsPerHolder,
+        concerts: concertList(env),
+      }),
+    );
+  };
+
+  const server: Server = createServer(accept);
+  server.on('error', (err) => log.error(`gateway: ${err.message}`));
+  server.listen(options.port, options.host);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw new Error(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+    }),
+  ]);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  return {
+    port,
+    host: options.host,
+    get connections() {
+      return sessions.size;
+    },
+    async close({ timeoutMs = 5_000 } = {}) {
+      if (stopping) return;
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...sessions].map((s) => s.shutdown(timeoutMs)));
+      fanout.close();
+      clearInterval(sweeper);
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * One TCP connection: reads lines, runs them one at a time in arrival order, writes the
+ * replies, and cleans up after itself (its holds are released when it closes).
+ */
+import type { Socket } from 'node:net';
+import { ulid } from 'ulid';
+import { GuichetError, toGuichetError } from '../errors.js';
+import { LineReader } from './line-reader.js';
+import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
+import { lookupCommand, type CommandEnv, type SessionView } from './commands.js';
+import { clip, type Logger } from './log.js';
+
+export interface SessionOptions {
+  env: CommandEnv;
+  log: Logger;
+  /** Close a connection that sends nothing and watches nothing for this long (ms; 0: never). */
+  idleTimeoutMs: number;
+  /** Bytes waiting to be written past which a watcher is dropped as too slow. */
+  maxBufferedBytes: number;
+  /** Requests read but not answered past which reading pauses. */
+  maxQueuedRequests: number;
+  onClose(session: Session): void;
+}
+
+export class Session implements SessionView {
+  readonly id = ulid();
+  readonly address: string;
+  firstName?: string;
+  lastName?: string;
+  readonly holds = new Map<string, { concert: string; seat: number; expiresAt: number }>();
+  readonly watching = new Set<string>();
+  closing = false;
+  private readonly queue: string[] = [];
+  private running = false;
+  private closed = false;
+  private readonly reader: LineReader;
+  /** Resolves when the queue is empty: shutdown waits for it. */
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: SessionOptions,
+  ) {
+    this.address = socket.remoteAddress ?? 'unknown';
+    this.reader = new LineReader(
+      {
+        line: (text) => this.enqueue(text),
+        tooLong: () => this.write(formatError(undefined, 'LINE_TOO_LONG', `lines are at most ${MAX_LINE_BYTES} bytes; it was discarded`)),
+      },
+      MAX_LINE_BYTES,
+    );
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.reader.push(data));
+    socket.on('drain', () => this.resumeIfReady());
+    socket.on('error', () => undefined); // 'close' follows; a reset peer is not our error
+    socket.on('close', () => void this.cleanUp());
+    if (options.idleTimeoutMs > 0) {
+      socket.setTimeout(options.idleTimeoutMs, () => {
+        if (this.watching.size > 0 || this.running) return; // a watcher listens quietly; that is not idle
+        this.write(formatError(undefined, 'IDLE_TIMEOUT', `no command for ${Math.round(options.idleTimeoutMs / 1000)} s; closing`));
+        this.log('idle timeout');
+        this.end();
+      });
+    }
+  }
+
+  get label(): string {
+    return `conn ${this.id} ${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  /** Writes a line; false when the peer is too slow to take more. */
+  write(line: string): boolean {
+    if (this.closed || this.socket.destroyed) return false;
+    this.socket.write(`${line}\n`);
+    return this.socket.writableLength <= this.options.maxBufferedBytes;
+  }
+
+  /** Writes an EVENT push, dropping a watcher that lets its buffer grow past the limit. */
+  push(line: string): void {
+    if (this.closed) return;
+    if (this.socket.writableLength > this.options.maxBufferedBytes) {
+      this.log(`dropped: ${this.socket.writableLength} bytes unread`);
+      this.socket.write(`${formatError(undefined, 'SLOW_CONSUMER', 'you read too slowly to follow the events; reconnect and WATCH again')}\n`);
+      this.socket.destroy();
+      return;
+    }
+    this.socket.write(`${line}\n`);
+  }
+
+  /** Stops reading, answers what was read, then closes: a graceful shutdown. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.socket.pause();
+    this.queue.length = 0;
+    if (this.running) {
+      await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise((r) => setTimeout(r, timeoutMs))]);
+    }
+    this.write(formatError(undefined, 'SHUTTING_DOWN', 'the server is stopping; reconnect in a moment'));
+    this.end();
+    await this.cleanUp();
+  }
+
+  private end(): void {
+    this.socket.end();
+    // A peer that never reads could keep the socket half-open: destroy it after a grace period.
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+  }
+
+  private enqueue(line: string): void {
+    if (this.closing) return;
+    this.queue.push(line);
+    if (this.queue.length >= this.options.maxQueuedRequests) this.socket.pause();
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0 && !this.closed) {
+      const line = this.queue.shift()!;
+      await this.handle(line);
+      if (this.closing) {
+        this.queue.length = 0;
+        this.end();
+        break;
+      }
+      this.resumeIfReady();
+    }
+    this.running = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private resumeIfReady(): void {
+    if (this.closed || this.closing) return;
+    if (this.queue.length < this.options.maxQueuedRequests && this.socket.writableLength <= this.options.maxBufferedBytes) {
+      this.socket.resume();
+    }
+  }
+
+  private async handle(line: string): Promise<void> {
+    let tag: string | undefined;
+    try {
+      const request = parseRequest(line);
+      if (!request) return; // blank line: nothing to answer
+      tag = request.tag;
+      const command = lookupCommand(request.verb);
+      if (!command) throw new GuichetError('UNKNOWN_COMMAND', `unknown command ${clip(request.verb, 32)}; HELP lists them`);
+      const [min, max] = command.args;
+      if (request.args.length < min || request.args.length > max) {
+        throw new GuichetError('BAD_ARGUMENTS', `usage: ${command.usage}`);
+      }
+      const payload = await command.run(this, request.args, this.options.env);
+      const reply = formatOk(tag, payload);
+      this.write(reply);
+      this.log(`${clip(line)} -> ${clip(reply, 120)}`);
+    } catch (err) {
+      const e = toGuichetError(err);
+      if (err instanceof TaggedError) tag = err.tag;
+      if (e.code === 'INTERNAL') this.options.log.error(`${this.label} ${clip(line)}: ${e.stack ?? e.message}`);
+      const reply = formatError(tag, e.code, e.code === 'INTERNAL' ? 'internal error; it has been logged' : e.message);
+      this.write(reply);
+      this.log(`${clip(line)} -> ${clip(reply, 120)}`);
+    }
+  }
+
+  private log(message: string): void {
+    this.options.log.info(`${this.label} ${message}`);
+  }
+
+  private cleanUpDone?: Promise<void>;
+
+  /** Once: unwatch, release live holds (reason `disconnected`), tell the server. */
+  private cleanUp(): Promise<void> {
+    this.cleanUpDone ??= (async () => {
+      this.closed = true;
+      this.watching.clear();
+      this.options.onClose(this);
+      const now = this.options.env.now();
+      const live = [...this.holds].filter(([, h]) => h.expiresAt > now);
+      this.holds.clear();
+      await Promise.all(
+        live.map(async ([hold, h]) => {
+          try {
+            await this.options.env.registry.execute(h.concert, { type: 'Release', hold, holder: this.id, reason: 'disconnected' });
+            this.log(`released seat ${h.seat} of ${h.concert} (disconnected)`);
+          } catch (err) {
+            // Booked or expired meanwhile, or the store is away: the hold then runs out by itself.
+            this.log(`release of seat ${h.seat} of ${h.concert} not written: ${toGuichetError(err).message}`);
+          }
+        }),
+      );
+      this.log('closed');
+    })();
+    return this.cleanUpDone;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Starts one guichet node: connect to NATS, ensure the stream, replay it into the actors,
+ * then open the TCP gateway. The CLI's `server` command and the tests both start here.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ulid } from 'ulid';
+import { Registry } from './actors/registry.js';
+import type { Concert } from './catalog.js';
+import { EventStore } from './events/store.js';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
+import { silentLogger, type Logger } from './gateway/log.js';
+
+export interface GuichetOptions {
+  natsUrl: string;
+  host: string;
+  port: number;
+  catalog: readonly Concert[];
+  holdSeconds: number;
+  maxHolds?: number;
+  replicas?: number;
+  gatewayId?: string;
+  log?: Logger;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  gateway?: Partial<GatewayOptions>;
+  onReplayProgress?: (seq: number, untilSeq: number) => void;
+}
+
+export interface Guichet {
+  gateway: Gateway;
+  registry: Registry;
+  store: EventStore;
+  nc: NatsConnection;
+  gatewayId: string;
+  /** Events replayed at start and how long it took. */
+  startup: { events: number; untilSeq: number; ms: number };
+  close(): Promise<void>;
+}
+
+export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
+  const log = options.log ?? silentLogger;
+  const gatewayId = options.gatewayId ?? `gw-${ulid()}`;
+  const started = performance.now();
+  const nc = await connect({
+    servers: options.natsUrl.split(','),
+    name: `guichet ${gatewayId}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  }).catch((err: Error) => {
+    throw new Error(`cannot reach NATS at ${options.natsUrl}: ${err.message}`);
+  });
+  try {
+    const store = await EventStore.open(nc);
+    await store.ensureStream({ replicas: options.replicas ?? 1 });
+    const registry = new Registry({
+      store,
+      catalog: options.catalog,
+      source: gatewayId,
+      rules: { holdMs: options.holdSeconds * 1000, ...(options.maxHolds ? { maxHoldsPerHolder: options.maxHolds } : {}) },
+      onReplayProgress: options.onReplayProgress,
+      onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
+    });
+    void watchConnection(nc, registry, log);
+    const replay = await registry.start();
+    const startup = { ...replay, ms: Math.round(performance.now() - started) };
+    log.info(`replayed ${replay.events} events (through sequence ${replay.untilSeq}) in ${startup.ms} ms`);
+    const gateway = await startGateway({
+      registry,
+      host: options.host,
+      port: options.port,
+      gatewayId,
+      log,
+      maxConnections: options.maxConnections,
+      idleTimeoutMs: options.idleTimeoutMs,
+      ...options.gateway,
+    });
+    log.info(`gateway ${gatewayId} listening on ${gateway.host}:${gateway.port}`);
+    return {
+      gateway,
+      registry,
+      store,
+      nc,
+      gatewayId,
+      startup,
+      async close() {
+        await gateway.close();
+        await registry.stop();
+        await nc.drain().catch(() => nc.close());
+      },
+    };
+  } catch (err) {
+    await nc.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Commands fail fast with UNAVAILABLE while NATS is away, instead of queueing behind timeouts. */
+async function watchConnection(nc: NatsConnection, registry: Registry, log: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    switch (status.type) {
+      case 'disconnect':
+        registry.setAvailable(false);
+        log.warn(`NATS connection lost (${status.server}); commands answer UNAVAILABLE until it is back`);
+        break;
+      case 'reconnect':
+        registry.setAvailable(true);
+        log.info(`NATS connection back (${status.server})`);
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** Starts guichet nodes in this process against a test nats-server, and clients to them. */
+import { startGuichet, type Guichet, type GuichetOptions } from '../../src/guichet.js';
+import { GuichetClient } from '../../src/cli/client.js';
+import type { Concert } from '../../src/catalog.js';
+import { startNats, type TestNats } from './nats.js';
+
+export const TEST_CATALOG: Concert[] = [
+  { id: 'c1', title: 'Concert One', venue: 'Hall A', date: '2027-01-01T20:00:00Z', capacity: 100 },
+  { id: 'c2', title: 'Concert Two', venue: 'Hall B', date: '2027-01-02T20:00:00Z', capacity: 10 },
+];
+
+export async function startNode(nats: TestNats, options: Partial<GuichetOptions> = {}): Promise<Guichet> {
+  return startGuichet({
+    natsUrl: nats.url,
+    host: '127.0.0.1',
+    port: 0,
+    catalog: TEST_CATALOG,
+    holdSeconds: 120,
+    ...options,
+  });
+}
+
+export function client(node: Guichet): Promise<GuichetClient> {
+  return GuichetClient.connect({ port: node.gateway.port });
+}
+
+/** Resolves with the first value of `poll` that passes `ok`, polling until `timeoutMs`. */
+export async function eventually<T>(poll: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await poll();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export { startNats, type TestNats };

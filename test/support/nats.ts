@@ -1,0 +1,91 @@
+/**
+ * A real nats-server for tests: a free port on loopback, a temporary JetStream store, stopped
+ * (and its store removed) at the end. `restart()` keeps the store, as a crash and reboot would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort, waitForPort } from './net.js';
+
+export interface TestNats {
+  url: string;
+  port: number;
+  storeDir: string;
+  connect(): Promise<NatsConnection>;
+  /** SIGKILL and start again on the same port and store. */
+  restart(options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNats(options: { sync?: 'always' | 'default' } = {}): Promise<TestNats> {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), 'guichet-nats-'));
+  let proc: ChildProcess | undefined;
+
+  const start = async () => {
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+    proc = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const exited = new Promise<never>((_, reject) =>
+      proc!.once('exit', (code) => reject(new Error(`nats-server exited (${code}) during start: ${stderr}`))),
+    );
+    proc.once('error', () => undefined);
+    await Promise.race([waitForPort(port, 10_000), exited]);
+    await waitForJetStream(`nats://127.0.0.1:${port}`);
+  };
+
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill(signal);
+    await gone;
+  };
+
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    connect: () => connect({ servers: `nats://127.0.0.1:${port}` }),
+    start,
+    kill,
+    restart: async ({ signal = 'SIGKILL', downMs = 0 } = {}) => {
+      await kill(signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      await start();
+    },
+    stop: async () => {
+      await kill('SIGTERM');
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The port opens before JetStream is ready to answer; wait for a working account info. */
+async function waitForJetStream(url: string): Promise<void> {
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    let nc: NatsConnection | undefined;
+    try {
+      nc = await connect({ servers: url, timeout: 1_000 });
+      const jsm = await jetstreamManager(nc);
+      await jsm.getAccountInfo();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await nc?.close().catch(() => undefined);
+    }
+  }
+}
