@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Runs the uvu suites compiled under dist/ and ends with the plain closing line
-// "N passed, N failed" (and skipped) that CI reads. Usage: run-tests.mjs <dir> [pattern]
+// "N passed, N failed" (and skipped) that CI reads.
+// Usage: run-tests.mjs <dir under test/> [--ignore <regex>]
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const uvu = require.resolve('uvu/bin.js');
-const [dir = 'test', pattern = '\\.test\\.js$'] = process.argv.slice(2);
+const [dir = 'test', ...rest] = process.argv.slice(2);
 
-const child = spawn(process.execPath, [uvu, `dist/${dir}`, pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [uvu, `dist/${dir}`, '\\.test\\.js$', ...rest], { stdio: ['ignore', 'pipe', 'inherit'] });
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

@@ -3,8 +3,11 @@
  * at cancellation time is compared with the one on the booking.
  */
 
-/** Letters of any script (with their combining marks), spaces, hyphens and apostrophes. */
-const NAME = /^\p{L}[\p{L}\p{M} '’-]*$/u;
+/**
+ * Words of letters (any script, with their combining marks) joined by spaces, hyphens or
+ * apostrophes: a mark always follows a letter, and a name starts and ends with a letter.
+ */
+const NAME = /^\p{L}[\p{L}\p{M}]*(?:[ '’-]+\p{L}[\p{L}\p{M}]*)*$/u;
 export const NAME_MAX_LENGTH = 64;
 
 /** The name as it will be stored (trimmed, inner runs of spaces made one), or undefined if invalid. */
@@ -25,8 +28,10 @@ const FOLD_EXTRA: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h',
 
 export function foldName(name: string): string {
   return name
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
+    // NFKD also splits compatibility forms (the ligature ﬁ, ǆ) into plain letters.
+    .normalize('NFKD')
+    // ŀ decomposes to l and a middle dot, which is punctuation, not a mark.
+    .replace(/[\p{M}\u00b7]/gu, '')
     .replace(/’/g, "'")
     .toLocaleLowerCase('und')
     .replace(/[łøđħıŀßæœþ]/g, (c) => FOLD_EXTRA[c] ?? c)

@@ -100,7 +100,10 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 
 /** An ISO-8601 date and time with a zone, as `toISOString()` writes (any offset accepted). */
 export function isIsoTime(value: string): boolean {
-  return ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+  if (!ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) return false;
+  // Date.parse rolls 2027-02-30 over to March 2: check that the day exists in its month.
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
 }
 
 function isoTime(o: Record<string, unknown>, key: string): string {

@@ -25,7 +25,8 @@ export function parseRequest(line: string): Request | undefined {
   const words = splitArguments(line);
   if (words.length === 0) return undefined;
   let tag: string | undefined;
-  if (words[0]!.startsWith('#')) {
+  // A tag is the first word as written: `"#x" PING` is a quoted argument, not a tag.
+  if (line.trimStart().startsWith('#')) {
     tag = words.shift()!;
     if (!TAG.test(tag)) throw new TaggedError(undefined, 'BAD_ARGUMENTS', 'a tag is # and 1-32 letters, digits or _.:-');
     if (words.length === 0) throw new TaggedError(tag, 'UNKNOWN_COMMAND', 'a tag must be followed by a command');
@@ -48,7 +49,7 @@ export class TaggedError extends GuichetError {
 
 /**
  * Splits on spaces (and tabs); `"…"` groups words, with `\"` and `\\` inside. Throws
- * BAD_ARGUMENTS for an unclosed quote. The tag, if any, is recovered for the error reply.
+ * BAD_ARGUMENTS for an unclosed quote, carrying the request's tag when it has a valid one.
  */
 export function splitArguments(line: string): string[] {
   const words: string[] = [];
@@ -79,7 +80,9 @@ export function splitArguments(line: string): string[] {
         }
       }
       if (!closed) {
-        const tag = words[0]?.startsWith('#') ? words[0] : undefined;
+        // Echo the tag only when it is one: unquoted, first, and well formed.
+        const first = words[0];
+        const tag = first && line.trimStart().startsWith('#') && TAG.test(first) ? first : undefined;
         throw new TaggedError(tag, 'BAD_ARGUMENTS', 'unclosed double quote');
       }
       words.push(word);

@@ -36,3 +36,15 @@ export async function eventually<T>(poll: () => T | Promise<T>, ok: (v: T) => bo
 }
 
 export { startNats, type TestNats };
+
+/** Asserts that a request fails with the given `ERR` code; returns the error's message. */
+export async function rejectsWith(promise: Promise<unknown>, code: string): Promise<string> {
+  try {
+    const value = await promise;
+    throw new Error(`expected ERR ${code}, got OK ${JSON.stringify(value)}`);
+  } catch (err) {
+    const actual = (err as { code?: string }).code;
+    if (actual !== code) throw new Error(`expected ERR ${code}, got ${actual ?? ''} ${(err as Error).message}`);
+    return (err as Error).message;
+  }
+}
