@@ -3,10 +3,10 @@
 // "N passed, N failed" (and skipped) that CI reads.
 // Usage: run-tests.mjs <dir under test/> [--ignore <regex>]
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const uvu = require.resolve('uvu/bin.js');
+// uvu's package exports do not list its bin; it is at a fixed place in node_modules.
+const uvu = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
 const [dir = 'test', ...rest] = process.argv.slice(2);
 
 const child = spawn(process.execPath, [uvu, `dist/${dir}`, '\\.test\\.js$', ...rest], { stdio: ['ignore', 'pipe', 'inherit'] });
