@@ -144,20 +144,18 @@ export function validateEnvelope(raw: unknown): EventEnvelope {
           expiresAt: isoTime(data, 'expiresAt'),
         },
       };
-    case 'SeatBooked': {
-      const reference = referenceOf(data);
+    case 'SeatBooked':
       return {
         ...meta,
         type,
         data: {
           seat: seatNumber(data),
           hold: str(data, 'hold'),
-          reference,
+          reference: referenceOf(data),
           firstName: str(data, 'firstName'),
           lastName: str(data, 'lastName'),
         },
       };
-    }
     case 'BookingCancelled':
       return { ...meta, type, data: { seat: seatNumber(data), reference: referenceOf(data) } };
     case 'SeatReleased': {
