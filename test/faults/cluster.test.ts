@@ -1,0 +1,166 @@
+/**
+ * Scale-out: two gateways on different nodes of a 3-node NATS cluster, the stream replicated
+ * R3. One node is killed (SIGKILL) in the middle of a stream of bookings and later restarted.
+ * Prints the figures; fails on a double sale, a lost acknowledged booking, or bookings that
+ * do not resume.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connect } from '@nats-io/transport-node';
+import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
+import type { Guichet } from '../../src/guichet.js';
+import { EventStore } from '../../src/events/store.js';
+import { evolve, initialState, type ConcertState } from '../../src/actors/concert.js';
+import type { Concert } from '../../src/catalog.js';
+import { startCluster, type TestCluster } from '../support/cluster.js';
+import { eventually, startNode } from '../support/guichet.js';
+import type { TestNats } from '../support/nats.js';
+
+const ARENA: Concert[] = [{ id: 'arena', title: 'Arena', venue: 'Loopback', date: '2027-06-01T20:00:00Z', capacity: 5000 }];
+
+interface Ctx {
+  cluster: TestCluster;
+  a: Guichet;
+  b: Guichet;
+}
+
+const Cluster = suite<Ctx>('several gateways on a three-node NATS cluster');
+
+/** startNode wants a TestNats; only its url is used. */
+const at = (url: string) => ({ url }) as TestNats;
+
+Cluster.before(async (ctx) => {
+  ctx.cluster = await startCluster(3);
+  const [n1, n2] = ctx.cluster.nodes;
+  // Each gateway is given one node; the client learns the others from the cluster and fails over.
+  ctx.a = await startNode(at(n1!.url), { gatewayId: 'gw-a', replicas: 3, catalog: ARENA });
+  ctx.b = await startNode(at(n2!.url), { gatewayId: 'gw-b', replicas: 3, catalog: ARENA });
+});
+Cluster.after(async (ctx) => {
+  await ctx.a.close().catch(() => undefined);
+  await ctx.b.close().catch(() => undefined);
+  await ctx.cluster.stop();
+});
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+Cluster('the stream is replicated on three nodes', async ({ a }) => {
+  const info = await a.store.jsm.streams.info('TICKETS');
+  assert.is(info.config.num_replicas, 3);
+  assert.is((info.cluster?.replicas?.length ?? 0) + 1, 3, 'a leader and two replicas');
+});
+
+Cluster('watchers on gateway A see bookings made through gateway B', async ({ a, b }) => {
+  const watcher = await GuichetClient.connect({ port: a.gateway.port });
+  const booker = await GuichetClient.connect({ port: b.gateway.port });
+  const seen = new Map<number, number>();
+  watcher.on('event', (e: SeatEvent) => e.type === 'SeatBooked' && seen.set(e.seat, performance.now()));
+  await watcher.request('WATCH', 'arena');
+  const delays: number[] = [];
+  for (let seat = 4001; seat <= 4050; seat++) {
+    const hold = await booker.request<{ hold: string }>('HOLD', 'arena', seat);
+    const sent = performance.now();
+    await booker.request('BOOK', hold.hold, 'Ada', 'Lovelace');
+    await eventually(() => seen.has(seat), Boolean, 5_000);
+    delays.push(seen.get(seat)! - sent);
+  }
+  delays.sort((x, y) => x - y);
+  console.log(`  cross-gateway fan-out over 50 bookings: p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms (from BOOK sent on B to EVENT on A)`);
+  // The target (p99 < 50 ms) is for a quiet machine; allow for a shared one without hiding a hang.
+  assert.ok(percentile(delays, 99) < 500, `p99 ${percentile(delays, 99)} ms`);
+  watcher.close();
+  booker.close();
+});
+
+Cluster('a node killed and restarted mid-load: bookings resume, one winner per seat, nothing acknowledged lost', async (ctx) => {
+  const { a, b, cluster } = ctx;
+  const pairs = 4;
+  const clientsA = await Promise.all(Array.from({ length: pairs }, () => GuichetClient.connect({ port: a.gateway.port })));
+  const clientsB = await Promise.all(Array.from({ length: pairs }, () => GuichetClient.connect({ port: b.gateway.port })));
+  const told = new Map<number, { reference: string; gateway: string }[]>();
+  const errors: Record<string, number> = {};
+  const successTimes: number[] = [];
+  let attempts = 0;
+  let nextSeat = 1;
+  const start = performance.now();
+  const runFor = 9_000;
+  let killedAt = 0;
+  let restartedAt = 0;
+  let leaderAtKill = '?';
+
+  async function attempt(c: GuichetClient, seat: number, gateway: string): Promise<void> {
+    attempts++;
+    try {
+      const hold = await c.request<{ hold: string }>('HOLD', 'arena', seat);
+      const booking = await c.request<{ reference: string; seat: number }>('BOOK', hold.hold, 'Grace', 'Hopper');
+      told.set(seat, [...(told.get(seat) ?? []), { reference: booking.reference, gateway }]);
+      successTimes.push(performance.now() - start);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'CLOSED';
+      errors[code] = (errors[code] ?? 0) + 1;
+      if (code === 'UNAVAILABLE') await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  const loops = clientsA.map(async (ca, i) => {
+    const cb = clientsB[i]!;
+    while (performance.now() - start < runFor && nextSeat <= 4000) {
+      const seat = nextSeat++;
+      // The same seat from both gateways at once: a race decided by the stream.
+      await Promise.all([attempt(ca, seat, 'A'), attempt(cb, seat, 'B')]);
+    }
+  });
+  const chaos = (async () => {
+    await new Promise((r) => setTimeout(r, 2_500));
+    leaderAtKill = (await b.store.jsm.streams.info('TICKETS')).cluster?.leader ?? '?';
+    killedAt = performance.now() - start;
+    await cluster.nodes[0]!.kill(); // the node gateway A was given
+    await new Promise((r) => setTimeout(r, 3_000));
+    restartedAt = performance.now() - start;
+    await cluster.nodes[0]!.start();
+  })();
+  await Promise.all([...loops, chaos]);
+  [...clientsA, ...clientsB].forEach((c) => c.close());
+
+  // The pause: the longest stretch without a successful booking after the kill.
+  const after = successTimes.filter((t) => t >= killedAt).sort((x, y) => x - y);
+  let pause = (after[0] ?? runFor) - killedAt;
+  for (let i = 1; i < after.length; i++) pause = Math.max(pause, after[i]! - after[i - 1]!);
+  const doubles = [...told.values()].filter((list) => list.length > 1).length;
+
+  // Read the log back from a surviving node and fold it.
+  const nc = await connect({ servers: cluster.nodes[1]!.url });
+  const store = await EventStore.open(nc);
+  let state: ConcertState = initialState('arena', 5000);
+  const bookedPerSeat = new Map<number, number>();
+  await store.replay({
+    onEvent: (e) => {
+      state = evolve(state, e);
+      if (e.type === 'SeatBooked') bookedPerSeat.set(e.data.seat, (bookedPerSeat.get(e.data.seat) ?? 0) + 1);
+    },
+  });
+  await nc.close();
+  let lost = 0;
+  for (const [seat, list] of told) {
+    const s = state.seats[seat - 1];
+    if (!s || s.kind !== 'booked' || s.reference !== list[0]!.reference) lost++;
+  }
+  const soldTwice = [...bookedPerSeat.values()].filter((n) => n > 1).length;
+  console.log(
+    `  cluster: ${attempts} attempts, ${successTimes.length} bookings told, errors ${JSON.stringify(errors)}; ` +
+      `node n1 killed at ${(killedAt / 1000).toFixed(1)} s (stream leader then: ${leaderAtKill}), restarted at ${(restartedAt / 1000).toFixed(1)} s; ` +
+      `longest pause without a booking after the kill ${(pause / 1000).toFixed(2)} s; ` +
+      `double sales told ${doubles}, in the log ${soldTwice}; acknowledged bookings lost ${lost}; ` +
+      `bookings after the restart ${successTimes.filter((t) => t > restartedAt).length}`,
+  );
+  assert.is(doubles, 0, 'no seat told sold to two clients');
+  assert.is(soldTwice, 0, 'no seat booked twice in the log');
+  assert.is(lost, 0, 'every acknowledged booking is in the log');
+  assert.ok(after.length > 0, 'bookings resumed after the kill');
+  assert.ok(successTimes.some((t) => t > restartedAt), 'bookings went on after the node came back');
+  assert.ok(pause < 8_000, `pause ${pause} ms`);
+});
+
+Cluster.run();
