@@ -68,7 +68,8 @@ interface ConcertContext extends ConcertInput {
 export type ConcertEvent =
   | { type: 'command'; request: Request }
   | { type: 'stream.event'; event: StoredEvent }
-  | { type: 'loaded' };
+  /** The replay is done: the registry folded the log (faster than event by event here) into `state`. */
+  | { type: 'loaded'; state: ConcertState; lastSeq: number };
 
 const MAX_CONFLICTS = 50;
 const EXPIRY_RETRY_MS = 1_000;
@@ -184,6 +185,9 @@ export const concertMachine = setup({
     replyFailure: ({ context, event }) => context.current?.reject(unavailable('error' in event ? event.error : event)),
     replyContention: ({ context }) =>
       context.current?.reject(new GuichetError('UNAVAILABLE', 'too many concurrent writers on this concert; try again')),
+    takeLoaded: assign(({ context, event }) =>
+      event.type === 'loaded' && event.lastSeq >= context.lastSeq ? { state: event.state, lastSeq: event.lastSeq } : {},
+    ),
     clearCurrent: assign({ current: undefined, pending: undefined, refusal: undefined }),
     allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
   },
@@ -203,7 +207,7 @@ export const concertMachine = setup({
   },
   states: {
     loading: {
-      on: { loaded: 'ready' },
+      on: { loaded: { target: 'ready', actions: 'takeLoaded' } },
     },
     ready: {
       always: { guard: 'hasMail', target: 'deciding', actions: 'takeNext' },
