@@ -34,8 +34,8 @@ export interface Request {
 /** The I/O an actor needs, given by its registry. */
 export interface ConcertPorts {
   append(event: EventEnvelope, expectedLastSeq: number): Promise<number>;
-  /** Events of this concert after `afterSeq`, up to the last one now. */
-  readAfter(concert: string, afterSeq: number): Promise<StoredEvent[]>;
+  /** Events of this concert after `afterSeq`, up to `untilSeq` when known, else the last one now. */
+  readAfter(concert: string, afterSeq: number, untilSeq?: number): Promise<StoredEvent[]>;
   /** Called once for every event applied to the state, in stream order. */
   applied(event: StoredEvent, state: ConcertState): void;
   now(): number;
@@ -59,6 +59,8 @@ interface ConcertContext extends ConcertInput {
   pending?: EventEnvelope;
   /** Conflicts met by `current`: bounded, so a pathological race cannot spin for ever. */
   conflicts: number;
+  /** The subject's last sequence as the refused append reported it: where catching up ends. */
+  conflictSeq?: number;
   /** The outcome of the last decision, when it was a refusal or a no-op. */
   refusal?: GuichetError;
   /** No expiry release before this time (ms): backs off while the store is failing. */
@@ -102,8 +104,8 @@ export const concertMachine = setup({
     append: fromPromise<number, { ports: ConcertPorts; event: EventEnvelope; expectedLastSeq: number }>(({ input }) =>
       input.ports.append(input.event, input.expectedLastSeq),
     ),
-    catchUp: fromPromise<StoredEvent[], { ports: ConcertPorts; concert: string; afterSeq: number }>(({ input }) =>
-      input.ports.readAfter(input.concert, input.afterSeq),
+    catchUp: fromPromise<StoredEvent[], { ports: ConcertPorts; concert: string; afterSeq: number; untilSeq?: number }>(({ input }) =>
+      input.ports.readAfter(input.concert, input.afterSeq, input.untilSeq),
     ),
   },
   delays: {
@@ -185,6 +187,9 @@ export const concertMachine = setup({
     replyFailure: ({ context, event }) => context.current?.reject(unavailable('error' in event ? event.error : event)),
     replyContention: ({ context }) =>
       context.current?.reject(new GuichetError('UNAVAILABLE', 'too many concurrent writers on this concert; try again')),
+    noteConflict: assign({
+      conflictSeq: ({ event }) => ('error' in event && event.error instanceof AppendConflict ? event.error.lastSeq : undefined),
+    }),
     takeLoaded: assign(({ context, event }) =>
       event.type === 'loaded' && event.lastSeq >= context.lastSeq ? { state: event.state, lastSeq: event.lastSeq } : {},
     ),
@@ -233,7 +238,7 @@ export const concertMachine = setup({
         input: ({ context }) => ({ ports: context.ports, event: context.pending!, expectedLastSeq: context.lastSeq }),
         onDone: { target: 'ready', actions: ['applyStored', 'replyStored', 'clearCurrent', 'allowExpiryNow'] },
         onError: [
-          { guard: 'isConflict', target: 'catchingUp' },
+          { guard: 'isConflict', target: 'catchingUp', actions: 'noteConflict' },
           { target: 'ready', actions: ['replyFailure', 'clearCurrent'] },
         ],
       },
@@ -241,7 +246,12 @@ export const concertMachine = setup({
     catchingUp: {
       invoke: {
         src: 'catchUp',
-        input: ({ context }) => ({ ports: context.ports, concert: context.state.concert, afterSeq: context.lastSeq }),
+        input: ({ context }) => ({
+          ports: context.ports,
+          concert: context.state.concert,
+          afterSeq: context.lastSeq,
+          untilSeq: context.conflictSeq,
+        }),
         onDone: [
           { guard: 'tooManyConflicts', target: 'ready', actions: ['replyContention', 'clearCurrent'] },
           { target: 'deciding', actions: 'applyCaughtUp' },

@@ -165,7 +165,7 @@ export class Registry {
     const ports: ConcertPorts = {
       append: (event, expectedLastSeq) =>
         store.append(event, { expectedLastSeq, timeoutMs: this.options.appendTimeoutMs ?? 2_000 }),
-      readAfter: (id, afterSeq) => store.readConcert(id, afterSeq),
+      readAfter: (id, afterSeq, untilSeq) => store.readConcert(id, afterSeq, { untilSeq }),
       applied: (event, next) => this.applied(event, next),
       now: this.now,
       newId: () => ulid(),

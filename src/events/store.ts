@@ -14,6 +14,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
@@ -22,6 +23,15 @@ import { ALL_EVENTS, STREAM_NAME, subjectFor } from './subjects.js';
 /** The expected-sequence check failed: someone else appended to the subject first. */
 export class AppendConflict extends Error {
   override readonly name = 'AppendConflict';
+
+  constructor(
+    message: string,
+    /** The subject's last sequence, when the server said it ("wrong last sequence: 41"). */
+    readonly lastSeq: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 export interface StreamOptions {
@@ -67,15 +77,30 @@ export interface Following {
 const TWO_MINUTES_NS = 2 * 60 * 1_000_000_000;
 
 export class EventStore {
+  /** Settles when the connection to the current NATS server is lost (renewed after each loss). */
+  private connectionLost = signal();
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
-  ) {}
+  ) {
+    void this.watchConnection();
+  }
 
   static async open(nc: NatsConnection): Promise<EventStore> {
     const jsm = await jetstreamManager(nc);
     return new EventStore(nc, jetstream(nc), jsm);
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') {
+        const lost = this.connectionLost;
+        this.connectionLost = signal();
+        lost.resolve();
+      }
+    }
   }
 
   /** Creates the `TICKETS` stream, or checks the existing one has the settings the log needs. */
@@ -140,14 +165,26 @@ export class EventStore {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const ack = await this.js.publish(subject, payload, {
+        const publishing = this.js.publish(subject, payload, {
           msgID: event.id,
           expect: { lastSubjectSequence: options.expectedLastSeq },
           timeout: options.timeoutMs ?? 2_000,
         });
+        // The acknowledgement of a publish sent to a server that just went away never comes:
+        // retry at once on the new connection instead of waiting out the timeout.
+        publishing.catch(() => undefined);
+        const ack = await Promise.race([
+          publishing,
+          this.connectionLost.promise.then(() => {
+            throw new Error('connection to NATS lost during the append');
+          }),
+        ]);
         return ack.seq;
       } catch (err) {
-        if (isWrongLastSequence(err)) throw new AppendConflict(`concert ${event.concert} moved past ${options.expectedLastSeq}`);
+        if (isWrongLastSequence(err)) {
+          const said = /wrong last sequence: (\d+)/i.exec((err as Error).message)?.[1];
+          throw new AppendConflict(`concert ${event.concert} moved past ${options.expectedLastSeq}`, said ? Number(said) : undefined, { cause: err });
+        }
         lastError = err;
       }
     }
@@ -175,7 +212,9 @@ export class EventStore {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq }
         : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ max_messages: 1_000 });
+    // A short pull expiry makes the client notice a consumer lost with its node in seconds
+    // (heartbeats are expected every half expiry) and recreate it, instead of 30 s.
+    const messages = await consumer.consume({ max_messages: 1_000, expires: 5_000 });
     const closed = (async () => {
       for await (const msg of messages) deliver(msg, options);
     })();
@@ -189,13 +228,35 @@ export class EventStore {
   }
 
   /**
-   * Reads a concert's events after `afterSeq` up to its last one now (the catch-up after a
-   * conflict, and replays that need an end).
+   * Reads a concert's events after `afterSeq` up to its last one now: the catch-up after a
+   * conflict. It uses direct gets (`next_by_subj`), which any replica answers, rather than a
+   * consumer: a consumer placed on a node that just died stalls until its heartbeats are
+   * missed, tens of seconds; a direct get fails fast or goes elsewhere.
    */
-  async readConcert(concert: string, afterSeq: number): Promise<StoredEvent[]> {
-    const target = await this.lastSeqOf(concert);
-    if (target <= afterSeq) return [];
-    return this.readUntil({ concert, fromSeq: afterSeq + 1, untilSeq: target });
+  async readConcert(concert: string, afterSeq: number, options: { untilSeq?: number; timeoutMs?: number } = {}): Promise<StoredEvent[]> {
+    const target = options.untilSeq ?? (await this.lastSeqOf(concert));
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    const subject = subjectFor(concert);
+    const deadline = Date.now() + timeoutMs;
+    const events: StoredEvent[] = [];
+    let seq = afterSeq;
+    while (seq < target) {
+      // null: not found (other failures throw, and the command is answered UNAVAILABLE).
+      const msg: StoredMsg | null = await this.jsm.direct.getMessage(STREAM_NAME, { seq: seq + 1, next_by_subj: subject });
+      if (!msg || msg.seq <= seq) {
+        // A replica that has not caught up yet answers "not found": ask again shortly.
+        if (Date.now() > deadline) throw new Error(`catching up ${concert} past ${seq} timed out`);
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      seq = msg.seq;
+      try {
+        events.push({ ...decodeEvent(msg.data), seq });
+      } catch {
+        // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
+      }
+    }
+    return events;
   }
 
   /** Reads events (all concerts, or one) from `fromSeq` through `untilSeq`, in order. */
@@ -234,6 +295,13 @@ export class EventStore {
     await following.stop();
     return untilSeq;
   }
+}
+
+/** A promise and its resolve (Promise.withResolvers is Node 22). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function deliver(msg: JsMsg, options: FollowOptions): void {

@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { freePort, waitForPort } from './net.js';
 
 export interface ClusterNode {
@@ -79,7 +79,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
   };
 }
 
-/** JetStream in a cluster answers only once its meta group has a leader. */
+/** JetStream in a cluster answers once its meta group has a leader, and places R3 streams once all peers joined. */
 async function waitForMetaLeader(servers: string): Promise<void> {
   const nc = await connect({ servers: servers.split(','), maxReconnectAttempts: -1 });
   try {
@@ -89,6 +89,9 @@ async function waitForMetaLeader(servers: string): Promise<void> {
         // jetstreamManager() itself asks for the account info: it fails until there is a leader.
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });
         await jsm.getAccountInfo();
+        // A leader is not enough for an R3 stream: every peer must have joined. Probe with one.
+        await jsm.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: servers.split(',').length, storage: StorageType.Memory });
+        await jsm.streams.delete('CLUSTER_PROBE');
         return;
       } catch (err) {
         if (Date.now() > deadline) throw err;
