@@ -63,6 +63,8 @@ export interface ClientOptions {
   port?: number;
   /** Fails the connect after this long (ms). */
   timeoutMs?: number;
+  /** Fails a request that gets no reply for this long (ms); the gateway answers within 10 s. */
+  requestTimeoutMs?: number;
 }
 
 export class GuichetClient extends EventEmitter {
@@ -74,6 +76,7 @@ export class GuichetClient extends EventEmitter {
   private constructor(
     private readonly socket: Socket,
     readonly hello: Hello,
+    private readonly requestTimeoutMs: number,
   ) {
     super();
   }
@@ -109,7 +112,7 @@ export class GuichetClient extends EventEmitter {
         }
         if (reply.kind === 'err') return fail(new ServerError(reply.code, reply.message));
         if (reply.kind !== 'hello') return fail(new Error(`expected HELLO, got: ${first}`));
-        const client = new GuichetClient(socket, reply.payload as Hello);
+        const client = new GuichetClient(socket, reply.payload as Hello, options.requestTimeoutMs ?? 30_000);
         client.attach(early.slice(nl + 1));
         resolve(client);
       };
@@ -127,7 +130,16 @@ export class GuichetClient extends EventEmitter {
     const tag = `#${this.nextTag++}`;
     const line = [tag, verb, ...args.map((a) => quoteArgument(String(a)))].join(' ');
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(tag, { resolve: resolve as (p: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(tag);
+        reject(new Error(`no reply to ${verb} within ${this.requestTimeoutMs / 1000} s`));
+      }, this.requestTimeoutMs);
+      timer.unref();
+      const settle = <A>(f: (a: A) => void) => (a: A) => {
+        clearTimeout(timer);
+        f(a);
+      };
+      this.pending.set(tag, { resolve: settle(resolve as (p: unknown) => void), reject: settle(reject) });
       this.socket.write(`${line}\n`);
     });
   }

@@ -8,6 +8,8 @@ export interface RenderOptions {
   color: boolean;
   /** Seats per row. */
   columns?: number;
+  /** A seat (1-based) shown in reverse video when colour is on: the one being chosen. */
+  highlight?: number;
 }
 
 const ESC = '\x1b[';
@@ -37,7 +39,8 @@ export function renderSeatGrid(map: string, options: RenderOptions): string {
     for (let i = start; i < Math.min(map.length, start + columns); i++) {
       const ch = map[i]!;
       const cell = `${String(i + 1).padStart(width)}${ch}`;
-      cells.push(paint(options.color, LEGEND[ch]?.code ?? '0', cell));
+      const code = LEGEND[ch]?.code ?? '0';
+      cells.push(paint(options.color, i + 1 === options.highlight ? `${code};7` : code, cell));
     }
     rows.push(cells.join(' '));
   }

@@ -1,0 +1,547 @@
+/**
+ * The interactive client's dialogue as pure functions, with no I/O: where the conversation
+ * is (`Step`), what an answer does (`answer`), what a server reply does (`reply`), what a
+ * live seat event does (`seatEvent`), and which question comes next (`promptOf`). Each
+ * returns the next dialogue, what to show, and at most one request to send and wait for.
+ * `interactive.ts` runs it against a terminal or a pipe and a GuichetClient.
+ *
+ * The dialogue follows the user's use cases (../../../shared/spec/README.md):
+ * book: concert → seat (live map) → "Hold seat N? [y/N]" → hold → first, last name → reference;
+ * cancel: reference (check digit) → last name → the booking → "Cancel it? [y/N]".
+ */
+import { isWellFormedReference } from '../actors/reference.js';
+import type { ConcertSummary, Hello, SeatEvent } from './client.js';
+
+export interface Names {
+  firstName: string;
+  lastName: string;
+}
+
+export interface Booking {
+  reference: string;
+  concert: string;
+  seat: number;
+  firstName: string;
+  lastName: string;
+}
+
+/** A concert's seat map as the server sends it: one character per seat (`.` `h` `H` `x`). */
+export interface Seats {
+  concert: string;
+  capacity: number;
+  map: string;
+}
+
+export interface Hold {
+  id: string;
+  concert: string;
+  seat: number;
+  /** ms since the epoch */
+  expiresAt: number;
+}
+
+export type Step =
+  | { at: 'menu' }
+  /** Waiting for CONCERTS; then shows the list and goes on. */
+  | { at: 'listing'; then: 'menu' | 'concert' }
+  | { at: 'concert' }
+  /** Waiting for WATCH. */
+  | { at: 'watching'; concert: string }
+  | { at: 'seat'; seats: Seats }
+  | { at: 'confirm'; seats: Seats; seat: number }
+  /** Waiting for HOLD. */
+  | { at: 'holding'; seats: Seats; seat: number }
+  | { at: 'first'; seats: Seats; hold: Hold }
+  | { at: 'last'; seats: Seats; hold: Hold; firstName: string }
+  /** Waiting for BOOK. */
+  | { at: 'booking'; seats: Seats; hold: Hold }
+  | { at: 'reference' }
+  | { at: 'cancel-last'; reference: string }
+  /** Waiting for LOOKUP. */
+  | { at: 'looking-up'; reference: string; lastName: string }
+  | { at: 'cancel-confirm'; booking: Booking; lastName: string }
+  /** Waiting for CANCEL. */
+  | { at: 'cancelling'; booking: Booking }
+  | { at: 'ident-first' }
+  | { at: 'ident-last'; firstName: string }
+  /** Waiting for IDENT. */
+  | { at: 'identing' }
+  | { at: 'quit' };
+
+export interface Dialogue {
+  concerts: ConcertSummary[];
+  /** From IDENT: offered as the default answer to name questions. */
+  names?: Names;
+  /** The concert list was the last thing shown: booking need not show it again. */
+  listed?: boolean;
+  step: Step;
+}
+
+export type Tone = 'info' | 'warn' | 'ok';
+
+/** What to show; interactive-format.ts turns it into text. */
+export type Output =
+  | { kind: 'say'; tone: Tone; text: string }
+  /** The concert list. */
+  | { kind: 'concerts' }
+  /** The seat map of the current step. */
+  | { kind: 'seats' }
+  /** The booking reference, prominently. */
+  | { kind: 'booked'; booking: Booking }
+  | { kind: 'help' };
+
+export interface Request {
+  verb: string;
+  args: Array<string | number>;
+}
+
+export type Reply = { ok: true; payload: unknown } | { ok: false; code: string; message: string };
+
+export interface Transition {
+  dialogue: Dialogue;
+  out: Output[];
+  /** Send this and feed its reply to `reply`. */
+  send?: Request;
+  /** Send these without waiting for their replies (UNWATCH, RELEASE). */
+  notify?: Request[];
+}
+
+export interface Prompt {
+  text: string;
+  /** The answer Enter gives, shown in brackets; for display only. */
+  fallback?: string;
+}
+
+// ================================================================== starting and reading state
+
+export function startDialogue(hello: Pick<Hello, 'concerts'>, names?: Names): Dialogue {
+  return { concerts: hello.concerts, names, listed: true, step: { at: 'menu' } };
+}
+
+/** True while the dialogue waits for a server reply rather than for an answer. */
+export function awaitsReply(d: Dialogue): boolean {
+  return ['listing', 'watching', 'holding', 'booking', 'looking-up', 'cancelling', 'identing'].includes(d.step.at);
+}
+
+/** The steps that show the live seat map. */
+export function showsSeats(d: Dialogue): boolean {
+  return 'seats' in d.step;
+}
+
+export function seatsOf(d: Dialogue): Seats | undefined {
+  return 'seats' in d.step ? d.step.seats : undefined;
+}
+
+/** The seat this dialogue holds, if any: to release when the user leaves. */
+export function holdOf(d: Dialogue): Hold | undefined {
+  return 'hold' in d.step ? d.step.hold : undefined;
+}
+
+export function concertTitle(d: Dialogue, id: string): string {
+  const c = d.concerts.find((x) => x.id === id);
+  return c ? `${c.title} (${id})` : id;
+}
+
+export function countSeats(map: string): { free: number; held: number; booked: number } {
+  let free = 0;
+  let held = 0;
+  let booked = 0;
+  for (const ch of map) {
+    if (ch === '.') free++;
+    else if (ch === 'x') booked++;
+    else held++;
+  }
+  return { free, held, booked };
+}
+
+// ================================================================== answers
+
+/** Trimmed and lower-cased, for matching keywords. */
+const word = (text: string) => text.trim().toLowerCase();
+const BACK = new Set(['-', 'back']);
+
+export type MenuChoice = 'book' | 'cancel' | 'list' | 'ident' | 'help' | 'quit';
+
+const MENU_WORDS: Record<string, MenuChoice> = {
+  b: 'book',
+  book: 'book',
+  c: 'cancel',
+  cancel: 'cancel',
+  l: 'list',
+  list: 'list',
+  i: 'ident',
+  ident: 'ident',
+  h: 'help',
+  help: 'help',
+  '?': 'help',
+  q: 'quit',
+  quit: 'quit',
+  exit: 'quit',
+};
+
+export function parseMenuChoice(text: string): MenuChoice | undefined {
+  return MENU_WORDS[word(text)];
+}
+
+/** `y`/`yes` is yes; `n`/`no` is no; empty is `fallback`; anything else is undefined (ask again). */
+export function parseYesNo(text: string, fallback: boolean): boolean | undefined {
+  const w = word(text);
+  if (w === '') return fallback;
+  if (w === 'y' || w === 'yes') return true;
+  if (w === 'n' || w === 'no') return false;
+  return undefined;
+}
+
+/** A concert by its number in the list (1-based) or its id (any case); undefined if neither. */
+export function findConcert(concerts: readonly ConcertSummary[], text: string): ConcertSummary | undefined {
+  const w = word(text);
+  if (/^\d+$/.test(w)) return concerts[Number(w) - 1];
+  return concerts.find((c) => c.id.toLowerCase() === w);
+}
+
+export type SeatAnswer = { kind: 'back' } | { kind: 'map' } | { kind: 'seat'; seat: number } | { kind: 'invalid'; message: string };
+
+/** A seat number checked against the map the user sees: a seat shown taken is refused at once. */
+export function parseSeatAnswer(text: string, seats: Seats): SeatAnswer {
+  const w = word(text);
+  if (w === '' || BACK.has(w)) return { kind: 'back' };
+  if (w === 'm' || w === 'map') return { kind: 'map' };
+  const range = `1-${seats.capacity}`;
+  if (!/^\d+$/.test(w)) return { kind: 'invalid', message: `Type a seat number (${range}), m to show the map again, or - to go back.` };
+  const seat = Number(w);
+  if (seat < 1 || seat > seats.capacity) return { kind: 'invalid', message: `There is no seat ${seat}: seats are numbered ${range}.` };
+  switch (seats.map[seat - 1]) {
+    case 'x':
+      return { kind: 'invalid', message: `Seat ${seat} is booked; choose a free seat (marked .).` };
+    case 'h':
+      return { kind: 'invalid', message: `Seat ${seat} is held by someone else right now; choose another.` };
+    case 'H':
+      return { kind: 'invalid', message: `You already hold seat ${seat}.` };
+    default:
+      return { kind: 'seat', seat };
+  }
+}
+
+export type ReferenceAnswer = { kind: 'back' } | { kind: 'reference'; reference: string } | { kind: 'invalid'; message: string };
+
+/** A booking reference; spaces, dots and hyphens between digits are ignored; the check digit is verified. */
+export function parseReferenceAnswer(text: string): ReferenceAnswer {
+  const w = word(text);
+  if (w === '' || BACK.has(w)) return { kind: 'back' };
+  const reference = w.replace(/[\s.-]/g, '');
+  if (!/^\d{10}$/.test(reference)) return { kind: 'invalid', message: 'A booking reference is 10 digits, as printed when you booked.' };
+  if (!isWellFormedReference(reference)) {
+    return { kind: 'invalid', message: `${reference} is not a booking reference: its check digit does not match. A typo?` };
+  }
+  return { kind: 'reference', reference };
+}
+
+export type NameAnswer = { kind: 'back' } | { kind: 'name'; name: string } | { kind: 'missing' };
+
+/** A name as typed; empty takes `fallback`. The server checks the name itself. */
+export function parseNameAnswer(text: string, fallback?: string): NameAnswer {
+  const name = text.trim();
+  if (BACK.has(name.toLowerCase())) return { kind: 'back' };
+  if (name === '') return fallback ? { kind: 'name', name: fallback } : { kind: 'missing' };
+  return { kind: 'name', name };
+}
+
+// ================================================================== transitions
+
+const say = (text: string, tone: Tone = 'info'): Output => ({ kind: 'say', tone, text });
+const go = (d: Dialogue, step: Step, out: Output[] = [], extra: Partial<Transition> = {}): Transition => ({
+  dialogue: { ...d, listed: false, step },
+  out,
+  ...extra,
+});
+const unwatch = (concert: string): Request => ({ verb: 'UNWATCH', args: [concert] });
+
+/** What an answer to the current question does. */
+export function answer(d: Dialogue, text: string): Transition {
+  const step = d.step;
+  switch (step.at) {
+    case 'menu': {
+      const choice = parseMenuChoice(text);
+      if (choice === undefined) {
+        if (word(text) === '') return go(d, step);
+        const concert = findConcert(d.concerts, text);
+        if (concert) return go(d, { at: 'watching', concert: concert.id }, [], { send: { verb: 'WATCH', args: [concert.id] } });
+        return go(d, step, [say(`Unknown choice "${text.trim()}": type b, c, l, i, h or q (h for help).`, 'warn')]);
+      }
+      switch (choice) {
+        case 'book':
+          // HELLO's list (or l's) was just shown; else the list is fetched afresh and shown.
+          if (d.listed) return go(d, { at: 'concert' });
+          return go(d, { at: 'listing', then: 'concert' }, [], { send: { verb: 'CONCERTS', args: [] } });
+        case 'list':
+          return go(d, { at: 'listing', then: 'menu' }, [], { send: { verb: 'CONCERTS', args: [] } });
+        case 'cancel':
+          return go(d, { at: 'reference' });
+        case 'ident':
+          return go(d, { at: 'ident-first' });
+        case 'help':
+          return go(d, step, [{ kind: 'help' }]);
+        case 'quit':
+          return go(d, { at: 'quit' });
+      }
+      break;
+    }
+    case 'concert': {
+      const w = word(text);
+      if (w === '' || BACK.has(w)) return go(d, { at: 'menu' });
+      const concert = findConcert(d.concerts, text);
+      if (!concert) {
+        return go(d, step, [say(`No concert "${text.trim()}": give its number (1-${d.concerts.length}) or its id, or - to go back.`, 'warn')]);
+      }
+      return go(d, { at: 'watching', concert: concert.id }, [], { send: { verb: 'WATCH', args: [concert.id] } });
+    }
+    case 'seat': {
+      const a = parseSeatAnswer(text, step.seats);
+      switch (a.kind) {
+        case 'back':
+          return go(d, { at: 'menu' }, [], { notify: [unwatch(step.seats.concert)] });
+        case 'map':
+          return go(d, step, [{ kind: 'seats' }]);
+        case 'invalid':
+          return go(d, step, [say(a.message, 'warn')]);
+        case 'seat':
+          return go(d, { at: 'confirm', seats: step.seats, seat: a.seat });
+      }
+      break;
+    }
+    case 'confirm': {
+      const yes = parseYesNo(text, false);
+      if (yes === undefined) return go(d, step, [say('Answer y (hold it) or n (choose another seat).', 'warn')]);
+      if (!yes) return go(d, { at: 'seat', seats: step.seats }, [say(`Not holding seat ${step.seat}. Choose a seat.`)]);
+      return go(d, { at: 'holding', seats: step.seats, seat: step.seat }, [], {
+        send: { verb: 'HOLD', args: [step.seats.concert, step.seat] },
+      });
+    }
+    case 'first':
+    case 'last': {
+      const fallback = step.at === 'first' ? d.names?.firstName : d.names?.lastName;
+      const a = parseNameAnswer(text, fallback);
+      if (a.kind === 'back') {
+        return go(d, { at: 'seat', seats: step.seats }, [say(`Seat ${step.hold.seat} given back. Choose a seat.`), { kind: 'seats' }], {
+          notify: [{ verb: 'RELEASE', args: [step.hold.id] }],
+        });
+      }
+      if (a.kind === 'missing') {
+        const which = step.at === 'first' ? 'first' : 'last';
+        return go(d, step, [say(`Your ${which} name, please (or - to give seat ${step.hold.seat} back).`, 'warn')]);
+      }
+      if (step.at === 'first') return go(d, { at: 'last', seats: step.seats, hold: step.hold, firstName: a.name });
+      return go(d, { at: 'booking', seats: step.seats, hold: step.hold }, [], {
+        send: { verb: 'BOOK', args: [step.hold.id, step.firstName, a.name] },
+      });
+    }
+    case 'reference': {
+      const a = parseReferenceAnswer(text);
+      if (a.kind === 'back') return go(d, { at: 'menu' });
+      if (a.kind === 'invalid') return go(d, step, [say(a.message, 'warn')]);
+      return go(d, { at: 'cancel-last', reference: a.reference });
+    }
+    case 'cancel-last': {
+      const a = parseNameAnswer(text, d.names?.lastName);
+      if (a.kind === 'back') return go(d, { at: 'reference' });
+      if (a.kind === 'missing') return go(d, step, [say('The last name on the booking, please (or - to type the reference again).', 'warn')]);
+      return go(d, { at: 'looking-up', reference: step.reference, lastName: a.name }, [], {
+        send: { verb: 'LOOKUP', args: [step.reference, a.name] },
+      });
+    }
+    case 'cancel-confirm': {
+      const yes = parseYesNo(text, false);
+      if (yes === undefined) return go(d, step, [say('Answer y (cancel the booking) or n (keep it).', 'warn')]);
+      if (!yes) return go(d, { at: 'menu' }, [say(`Kept: booking ${step.booking.reference} is unchanged.`)]);
+      return go(d, { at: 'cancelling', booking: step.booking }, [], {
+        send: { verb: 'CANCEL', args: [step.booking.reference, step.lastName] },
+      });
+    }
+    case 'ident-first': {
+      const a = parseNameAnswer(text);
+      if (a.kind !== 'name') return go(d, { at: 'menu' });
+      return go(d, { at: 'ident-last', firstName: a.name });
+    }
+    case 'ident-last': {
+      const a = parseNameAnswer(text);
+      if (a.kind === 'back') return go(d, { at: 'menu' });
+      if (a.kind === 'missing') return go(d, step, [say('Your last name, please (or - to go back).', 'warn')]);
+      return go(d, { at: 'identing' }, [], { send: { verb: 'IDENT', args: [step.firstName, a.name] } });
+    }
+    default:
+      break;
+  }
+  // Waiting for a reply, or quitting: an answer typed now changes nothing.
+  return go(d, step);
+}
+
+/** What the reply to the request sent at the current step does. */
+export function reply(d: Dialogue, r: Reply, now: number): Transition {
+  const step = d.step;
+  const failed = (r: Reply) => (r.ok ? '' : `${r.message} (${r.code})`);
+  switch (step.at) {
+    case 'listing': {
+      if (!r.ok) return go(d, { at: 'menu' }, [say(`Could not list the concerts: ${failed(r)}`, 'warn')]);
+      const concerts = (r.payload as { concerts: ConcertSummary[] }).concerts;
+      return { dialogue: { ...d, concerts, listed: step.then === 'menu', step: { at: step.then } }, out: [{ kind: 'concerts' }] };
+    }
+    case 'watching': {
+      if (!r.ok) return go(d, { at: 'concert' }, [say(`Cannot show that concert: ${failed(r)}`, 'warn')]);
+      const p = r.payload as Seats;
+      return go(d, { at: 'seat', seats: { concert: p.concert, capacity: p.capacity, map: p.map } }, [{ kind: 'seats' }]);
+    }
+    case 'holding': {
+      if (r.ok) {
+        const p = r.payload as { hold: string; concert: string; seat: number; expiresAt: string };
+        const hold: Hold = { id: p.hold, concert: p.concert, seat: p.seat, expiresAt: Date.parse(p.expiresAt) };
+        const seats = { ...step.seats, map: setSeat(step.seats.map, step.seat, 'H') };
+        return go(d, { at: 'first', seats, hold }, [
+          say(`Seat ${hold.seat} of ${concertTitle(d, hold.concert)} is held for you: ${formatRemaining(hold.expiresAt - now)} left (until ${formatClock(hold.expiresAt)}).`, 'ok'),
+        ]);
+      }
+      if (r.code === 'SEAT_TAKEN') {
+        // The EVENT saying so may come after this reply: mark it now so it is not offered again.
+        const map = step.seats.map[step.seat - 1] === '.' ? setSeat(step.seats.map, step.seat, 'h') : step.seats.map;
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`Seat ${step.seat} was taken meanwhile; choose another.`, 'warn'), { kind: 'seats' }]);
+      }
+      if (r.code === 'NO_SUCH_CONCERT') return go(d, { at: 'menu' }, [say(`That concert is gone: ${failed(r)}`, 'warn')]);
+      return go(d, { at: 'seat', seats: step.seats }, [say(`Seat ${step.seat} could not be held: ${failed(r)}`, 'warn')]);
+    }
+    case 'booking': {
+      if (r.ok) {
+        const booking = r.payload as Booking;
+        return go(d, { at: 'menu' }, [{ kind: 'booked', booking }], { notify: [unwatch(step.seats.concert)] });
+      }
+      if (r.code === 'INVALID_NAME') {
+        return go(d, { at: 'first', seats: step.seats, hold: step.hold }, [
+          say(`That name was refused: ${r.message}`, 'warn'),
+          say(`Seat ${step.hold.seat} is still held for you (${formatRemaining(step.hold.expiresAt - now)} left). Your names again, please.`),
+        ]);
+      }
+      if (r.code === 'HOLD_EXPIRED' || r.code === 'NO_SUCH_HOLD') {
+        const map = step.seats.map[step.hold.seat - 1] === 'H' ? setSeat(step.seats.map, step.hold.seat, '.') : step.seats.map;
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [
+          say(`Your hold on seat ${step.hold.seat} ran out before the booking; choose a seat again.`, 'warn'),
+          { kind: 'seats' },
+        ]);
+      }
+      return go(d, { at: 'first', seats: step.seats, hold: step.hold }, [say(`The booking failed: ${failed(r)}. Try again.`, 'warn')]);
+    }
+    case 'looking-up': {
+      if (r.ok) {
+        const booking = r.payload as Booking;
+        return go(d, { at: 'cancel-confirm', booking, lastName: step.lastName }, [
+          say(`Booking ${booking.reference}: seat ${booking.seat} of ${concertTitle(d, booking.concert)}, for ${booking.firstName} ${booking.lastName}.`),
+        ]);
+      }
+      if (r.code === 'NOT_FOUND') {
+        return go(d, { at: 'cancel-last', reference: step.reference }, [
+          say(`No booking ${step.reference} under the last name "${step.lastName}". Try the last name again, or - to retype the reference.`, 'warn'),
+        ]);
+      }
+      if (r.code === 'RATE_LIMITED') return go(d, { at: 'menu' }, [say(`Too many failed attempts: ${r.message}. Not asking again for now.`, 'warn')]);
+      if (r.code === 'BAD_REFERENCE') return go(d, { at: 'reference' }, [say(r.message, 'warn')]);
+      return go(d, { at: 'menu' }, [say(`The booking could not be looked up: ${failed(r)}`, 'warn')]);
+    }
+    case 'cancelling': {
+      if (r.ok) {
+        const p = r.payload as { reference: string; concert: string; seat?: number };
+        const seat = p.seat ?? step.booking.seat;
+        return go(d, { at: 'menu' }, [say(`Cancelled booking ${p.reference}: seat ${seat} of ${concertTitle(d, p.concert)} is free again.`, 'ok')]);
+      }
+      if (r.code === 'NOT_FOUND') return go(d, { at: 'menu' }, [say(`Booking ${step.booking.reference} is no longer there (cancelled meanwhile?).`, 'warn')]);
+      return go(d, { at: 'menu' }, [say(`The booking was not cancelled: ${failed(r)}`, 'warn')]);
+    }
+    case 'identing': {
+      if (r.ok) {
+        const names = r.payload as Names;
+        return {
+          dialogue: { ...d, names: { firstName: names.firstName, lastName: names.lastName }, step: { at: 'menu' } },
+          out: [say(`Hello ${names.firstName} ${names.lastName}: bookings will offer these names (Enter accepts them).`, 'ok')],
+        };
+      }
+      if (r.code === 'INVALID_NAME') return go(d, { at: 'ident-first' }, [say(`That name was refused: ${r.message}`, 'warn')]);
+      return go(d, { at: 'menu' }, [say(`IDENT failed: ${failed(r)}`, 'warn')]);
+    }
+    default:
+      return go(d, step);
+  }
+}
+
+/** A live seat change: the map the user sees follows it. */
+export function seatEvent(d: Dialogue, e: SeatEvent): Dialogue {
+  const step = d.step;
+  if (!('seats' in step) || step.seats.concert !== e.concert || e.seat < 1 || e.seat > step.seats.capacity) return d;
+  return { ...d, step: { ...step, seats: { ...step.seats, map: setSeat(step.seats.map, e.seat, e.state) } } };
+}
+
+export function setSeat(map: string, seat: number, ch: string): string {
+  return map.slice(0, seat - 1) + ch + map.slice(seat);
+}
+
+// ================================================================== questions
+
+/** The question the current step asks. */
+export function promptOf(d: Dialogue, now: number): Prompt {
+  const step = d.step;
+  switch (step.at) {
+    case 'menu':
+      return { text: '[b]ook [c]ancel [l]ist [i]dent [h]elp [q]uit' };
+    case 'concert':
+      return { text: `Concert (1-${d.concerts.length} or id, - to go back)` };
+    case 'seat':
+      return { text: `Seat (1-${step.seats.capacity}, m for the map, - to go back)` };
+    case 'confirm':
+      return { text: `Hold seat ${step.seat}? [y/N]` };
+    case 'first':
+      return { text: `First name (${remainingLabel(step.hold, now)})`, fallback: d.names?.firstName };
+    case 'last':
+      return { text: `Last name (${remainingLabel(step.hold, now)})`, fallback: d.names?.lastName };
+    case 'reference':
+      return { text: 'Booking reference (10 digits, - to go back)' };
+    case 'cancel-last':
+      return { text: 'Last name on the booking (- to retype the reference)', fallback: d.names?.lastName };
+    case 'cancel-confirm':
+      return { text: 'Cancel it? [y/N]' };
+    case 'ident-first':
+      return { text: 'Your first name (- to go back)' };
+    case 'ident-last':
+      return { text: 'Your last name' };
+    default:
+      return { text: '' };
+  }
+}
+
+function remainingLabel(hold: Hold, now: number): string {
+  const left = hold.expiresAt - now;
+  return left > 0 ? `seat ${hold.seat} held, ${formatRemaining(left)} left` : `the hold on seat ${hold.seat} has run out`;
+}
+
+/** What the user is left with when input ends (a pipe that ran out): exit status and a word. */
+export function endOfInput(d: Dialogue): { code: number; message?: string } {
+  if (d.step.at === 'menu' || d.step.at === 'quit') return { code: 0 };
+  const hold = holdOf(d);
+  const released = hold ? ` Seat ${hold.seat} is given back.` : '';
+  return { code: 1, message: `Input ended in the middle of a question (${d.step.at}).${released}` };
+}
+
+// ================================================================== small formats
+
+/** `m:ss`, never negative. */
+export function formatRemaining(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Local wall-clock time `HH:MM:SS`. */
+export function formatClock(ms: number): string {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
+}
+
+/** The `[address] [port]` arguments (port as typed); throws a message for a bad port. */
+export function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 65535) {
+    throw new Error(`the port must be a number from 1 to 65535, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}

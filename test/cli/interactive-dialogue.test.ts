@@ -1,0 +1,338 @@
+/**
+ * The interactive client's dialogue without I/O: answers parsed, steps taken on answers and
+ * replies (given a dialogue / when an answer or reply / then the next step, what is shown and
+ * sent), live seat changes, and what the screens say.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  answer,
+  endOfInput,
+  findConcert,
+  formatRemaining,
+  holdOf,
+  parseMenuChoice,
+  parseNameAnswer,
+  parsePort,
+  parseReferenceAnswer,
+  parseSeatAnswer,
+  parseYesNo,
+  promptOf,
+  reply,
+  seatEvent,
+  startDialogue,
+  type Dialogue,
+  type Hold,
+  type Seats,
+  type Step,
+} from '../../src/cli/interactive-dialogue.js';
+import { formatBooked, formatPrompt, formatSeatScreen } from '../../src/cli/interactive-format.js';
+import { renderSeatGrid } from '../../src/cli/render.js';
+import type { ConcertSummary, SeatEvent } from '../../src/cli/client.js';
+import { luhnCheckDigit } from '../../src/actors/reference.js';
+
+const CONCERTS: ConcertSummary[] = [
+  { id: 'c1', title: 'Concert One', venue: 'Hall A', date: '2027-01-01T20:00:00Z', capacity: 10, free: 10, held: 0, booked: 0 },
+  { id: 'c2', title: 'Concert Two', venue: 'Hall B', date: '2027-01-02T20:00:00Z', capacity: 5, free: 5, held: 0, booked: 0 },
+];
+const NOW = Date.parse('2027-01-01T12:00:00Z');
+const SEATS: Seats = { concert: 'c1', capacity: 10, map: '..x.h.....' };
+const HOLD: Hold = { id: '01HOLD', concert: 'c1', seat: 4, expiresAt: NOW + 90_000 };
+const REFERENCE = (() => {
+  const body = '123456789';
+  return body + String(luhnCheckDigit(body));
+})();
+/** The same reference with its check digit changed: a typo. */
+const TYPO = REFERENCE.slice(0, 9) + String((Number(REFERENCE[9]) + 1) % 10);
+
+const at = (step: Step, extra: Partial<Dialogue> = {}): Dialogue => ({ concerts: CONCERTS, step, ...extra });
+const ok = (payload: unknown) => ({ ok: true as const, payload });
+const err = (code: string, message = 'because') => ({ ok: false as const, code, message });
+/** A transition as plain data: where it goes, the kinds of what it shows, what it sends. */
+const summary = (t: ReturnType<typeof answer>) => ({
+  step: t.dialogue.step.at,
+  out: t.out.map((o) => (o.kind === 'say' ? `${o.tone}: ${o.text}` : o.kind)),
+  send: t.send ? [t.send.verb, ...t.send.args] : undefined,
+  notify: t.notify?.map((n) => [n.verb, ...n.args]),
+});
+
+// ================================================================== answers
+
+const Answers = suite('interactive: reading answers');
+
+Answers('menu letters and words, any case; anything else is not a choice', () => {
+  assert.equal(['b', 'Book', ' c ', 'l', 'LIST', 'i', 'h', '?', 'q', 'exit', 'x', ''].map(parseMenuChoice), [
+    'book', 'book', 'cancel', 'list', 'list', 'ident', 'help', 'help', 'quit', 'quit', undefined, undefined,
+  ]);
+});
+
+Answers('yes/no: y or yes, n or no, Enter takes the default, anything else asks again', () => {
+  assert.equal(['y', 'YES', 'n', 'no', '', 'oui'].map((a) => parseYesNo(a, false)), [true, true, false, false, false, undefined]);
+  assert.equal(parseYesNo('', true), true);
+});
+
+Answers('a concert by its number in the list or by its id', () => {
+  assert.equal([findConcert(CONCERTS, '2')?.id, findConcert(CONCERTS, 'C1')?.id, findConcert(CONCERTS, '3'), findConcert(CONCERTS, '0'), findConcert(CONCERTS, 'zz')], [
+    'c2', 'c1', undefined, undefined, undefined,
+  ]);
+});
+
+Answers('a seat is checked against the map shown: range, booked, held by another', () => {
+  assert.equal(parseSeatAnswer('4', SEATS), { kind: 'seat', seat: 4 });
+  assert.equal(parseSeatAnswer(' 10 ', SEATS), { kind: 'seat', seat: 10 });
+  assert.equal(parseSeatAnswer('3', SEATS), { kind: 'invalid', message: 'Seat 3 is booked; choose a free seat (marked .).' });
+  assert.equal(parseSeatAnswer('5', SEATS), { kind: 'invalid', message: 'Seat 5 is held by someone else right now; choose another.' });
+  assert.equal(parseSeatAnswer('11', SEATS), { kind: 'invalid', message: 'There is no seat 11: seats are numbered 1-10.' });
+  assert.equal(parseSeatAnswer('0', SEATS).kind, 'invalid');
+  assert.equal(parseSeatAnswer('four', SEATS), { kind: 'invalid', message: 'Type a seat number (1-10), m to show the map again, or - to go back.' });
+  assert.equal([parseSeatAnswer('', SEATS), parseSeatAnswer('-', SEATS), parseSeatAnswer('m', SEATS)], [{ kind: 'back' }, { kind: 'back' }, { kind: 'map' }]);
+});
+
+Answers('a reference: 10 digits whose check digit matches; spaces and hyphens ignored', () => {
+  assert.equal(parseReferenceAnswer(REFERENCE), { kind: 'reference', reference: REFERENCE });
+  assert.equal(parseReferenceAnswer(`${REFERENCE.slice(0, 3)} ${REFERENCE.slice(3, 6)}-${REFERENCE.slice(6)}`), { kind: 'reference', reference: REFERENCE });
+  assert.equal(parseReferenceAnswer(TYPO), { kind: 'invalid', message: `${TYPO} is not a booking reference: its check digit does not match. A typo?` });
+  assert.equal(parseReferenceAnswer('12345'), { kind: 'invalid', message: 'A booking reference is 10 digits, as printed when you booked.' });
+  assert.equal(parseReferenceAnswer('-'), { kind: 'back' });
+});
+
+Answers('a name: as typed, Enter takes the offered one, - goes back', () => {
+  assert.equal(parseNameAnswer('  Jean Pierre '), { kind: 'name', name: 'Jean Pierre' });
+  assert.equal(parseNameAnswer('', 'Jeanne'), { kind: 'name', name: 'Jeanne' });
+  assert.equal(parseNameAnswer(''), { kind: 'missing' });
+  assert.equal(parseNameAnswer('-', 'Jeanne'), { kind: 'back' });
+});
+
+Answers('the port argument', () => {
+  assert.equal(parsePort('12345'), 12345);
+  assert.throws(() => parsePort('0'), /from 1 to 65535/);
+  assert.throws(() => parsePort('http'), /from 1 to 65535/);
+});
+
+Answers.run();
+
+// ================================================================== booking
+
+const Book = suite('interactive: the booking dialogue');
+
+Book('b right after the concert list (HELLO\'s or l\'s) asks which concert at once', () => {
+  assert.equal(summary(answer(startDialogue({ concerts: CONCERTS }), 'b')), { step: 'concert', out: [], send: undefined, notify: undefined });
+  const listed = reply(at({ at: 'listing', then: 'menu' }), ok({ concerts: CONCERTS }), NOW);
+  assert.equal(summary(answer(listed.dialogue, 'b')).step, 'concert');
+});
+
+Book('b later lists the concerts afresh, then asks which', () => {
+  const t = answer(at({ at: 'menu' }), 'b');
+  assert.equal(summary(t), { step: 'listing', out: [], send: ['CONCERTS'], notify: undefined });
+  const shown = reply(t.dialogue, ok({ concerts: CONCERTS }), NOW);
+  assert.equal(summary(shown), { step: 'concert', out: ['concerts'], send: undefined, notify: undefined });
+  assert.is(shown.dialogue.listed, false);
+});
+
+Book('a concert chosen by number is watched; its map is shown', () => {
+  const t = answer(at({ at: 'concert' }), '1');
+  assert.equal(summary(t), { step: 'watching', out: [], send: ['WATCH', 'c1'], notify: undefined });
+  const shown = reply(t.dialogue, ok({ concert: 'c1', capacity: 10, map: SEATS.map, free: 8, held: 1, booked: 1 }), NOW);
+  assert.equal(shown.dialogue.step, { at: 'seat', seats: SEATS });
+  assert.equal(summary(shown).out, ['seats']);
+});
+
+Book('a concert number or id typed at the menu books in it directly', () => {
+  assert.equal(summary(answer(at({ at: 'menu' }), 'c2')).send, ['WATCH', 'c2']);
+  assert.equal(summary(answer(at({ at: 'menu' }), 'zz')).out, ['warn: Unknown choice "zz": type b, c, l, i, h or q (h for help).']);
+});
+
+Book('a free seat asks for confirmation; a taken one is refused at once', () => {
+  assert.equal(answer(at({ at: 'seat', seats: SEATS }), '4').dialogue.step, { at: 'confirm', seats: SEATS, seat: 4 });
+  assert.equal(summary(answer(at({ at: 'seat', seats: SEATS }), '3')), {
+    step: 'seat', out: ['warn: Seat 3 is booked; choose a free seat (marked .).'], send: undefined, notify: undefined,
+  });
+});
+
+Book('no (or Enter) at "Hold seat 4? [y/N]" chooses again; yes holds', () => {
+  const confirm = at({ at: 'confirm', seats: SEATS, seat: 4 });
+  assert.equal(promptOf(confirm, NOW).text, 'Hold seat 4? [y/N]');
+  for (const no of ['n', '']) assert.equal(summary(answer(confirm, no)).step, 'seat');
+  assert.equal(summary(answer(confirm, 'maybe')), { step: 'confirm', out: ['warn: Answer y (hold it) or n (choose another seat).'], send: undefined, notify: undefined });
+  assert.equal(summary(answer(confirm, 'y')), { step: 'holding', out: [], send: ['HOLD', 'c1', 4], notify: undefined });
+});
+
+Book('a seat taken meanwhile: say so, mark it, choose again', () => {
+  const t = reply(at({ at: 'holding', seats: SEATS, seat: 4 }), err('SEAT_TAKEN'), NOW);
+  assert.equal(summary(t).out, ['warn: Seat 4 was taken meanwhile; choose another.', 'seats']);
+  assert.equal(t.dialogue.step, { at: 'seat', seats: { ...SEATS, map: '..xhh.....' } });
+});
+
+Book('the hold is shown with its remaining time, then the names are asked', () => {
+  const t = reply(at({ at: 'holding', seats: SEATS, seat: 4 }), ok({ hold: '01HOLD', concert: 'c1', seat: 4, expiresAt: new Date(NOW + 120_000).toISOString() }), NOW);
+  assert.equal(t.dialogue.step.at, 'first');
+  assert.equal(holdOf(t.dialogue), { id: '01HOLD', concert: 'c1', seat: 4, expiresAt: NOW + 120_000 });
+  assert.match(summary(t).out[0]!, /^ok: Seat 4 of Concert One \(c1\) is held for you: 2:00 left \(until \d\d:\d\d:\d\d\)\.$/);
+  assert.equal(promptOf(t.dialogue, NOW + 30_500).text, 'First name (seat 4 held, 1:30 left)');
+});
+
+Book('names after IDENT are offered; Enter takes them; BOOK carries both', () => {
+  const names = { firstName: 'Jeanne', lastName: 'Dupont' };
+  const first = at({ at: 'first', seats: SEATS, hold: HOLD }, { names });
+  assert.equal(promptOf(first, NOW).fallback, 'Jeanne');
+  const last = answer(first, '');
+  assert.equal(last.dialogue.step, { at: 'last', seats: SEATS, hold: HOLD, firstName: 'Jeanne' });
+  assert.equal(summary(answer(last.dialogue, 'Le Gall')).send, ['BOOK', '01HOLD', 'Jeanne', 'Le Gall']);
+});
+
+Book('an invalid name asks both names again; the hold stays', () => {
+  const t = reply(at({ at: 'booking', seats: SEATS, hold: HOLD }), err('INVALID_NAME', 'names are letters'), NOW);
+  assert.equal(t.dialogue.step, { at: 'first', seats: SEATS, hold: HOLD });
+  assert.equal(summary(t).out, ['warn: That name was refused: names are letters', 'info: Seat 4 is still held for you (1:30 left). Your names again, please.']);
+  assert.equal(t.notify, undefined);
+});
+
+Book('a hold that ran out goes back to choosing a seat', () => {
+  const t = reply(at({ at: 'booking', seats: { ...SEATS, map: '..xHh.....' }, hold: HOLD }), err('HOLD_EXPIRED'), NOW);
+  assert.equal(t.dialogue.step, { at: 'seat', seats: SEATS });
+});
+
+Book('- at a name question gives the seat back', () => {
+  assert.equal(summary(answer(at({ at: 'first', seats: SEATS, hold: HOLD }), '-')), {
+    step: 'seat', out: ['info: Seat 4 given back. Choose a seat.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
+  });
+});
+
+Book('booked: the reference is shown, the map is no longer watched', () => {
+  const booking = { reference: REFERENCE, concert: 'c1', seat: 4, firstName: 'Jeanne', lastName: 'Dupont' };
+  const t = reply(at({ at: 'booking', seats: SEATS, hold: HOLD }), ok(booking), NOW);
+  assert.equal(t.out, [{ kind: 'booked', booking }]);
+  assert.equal(summary(t), { step: 'menu', out: ['booked'], send: undefined, notify: [['UNWATCH', 'c1']] });
+});
+
+Book('- at the seat question goes back to the menu and stops watching', () => {
+  assert.equal(summary(answer(at({ at: 'seat', seats: SEATS }), '-')), { step: 'menu', out: [], send: undefined, notify: [['UNWATCH', 'c1']] });
+});
+
+Book.run();
+
+// ================================================================== cancelling
+
+const Cancel = suite('interactive: the cancellation dialogue');
+
+Cancel('a mistyped reference is caught by its check digit and asked again, before any request', () => {
+  const t = answer(at({ at: 'reference' }), TYPO);
+  assert.equal(summary(t).step, 'reference');
+  assert.equal(t.send, undefined);
+  assert.equal(answer(at({ at: 'reference' }), REFERENCE).dialogue.step, { at: 'cancel-last', reference: REFERENCE });
+});
+
+Cancel('the last name is checked with LOOKUP; no match asks it again', () => {
+  const t = answer(at({ at: 'cancel-last', reference: REFERENCE }), 'Martin');
+  assert.equal(summary(t).send, ['LOOKUP', REFERENCE, 'Martin']);
+  const again = reply(t.dialogue, err('NOT_FOUND'), NOW);
+  assert.equal(again.dialogue.step, { at: 'cancel-last', reference: REFERENCE });
+  assert.equal(summary(again).out, [`warn: No booking ${REFERENCE} under the last name "Martin". Try the last name again, or - to retype the reference.`]);
+});
+
+Cancel('rate limited: say so and stop asking', () => {
+  const t = reply(at({ at: 'looking-up', reference: REFERENCE, lastName: 'X' }), err('RATE_LIMITED', 'too many failed look-ups; try again in 60 s'), NOW);
+  assert.equal(summary(t), { step: 'menu', out: ['warn: Too many failed attempts: too many failed look-ups; try again in 60 s. Not asking again for now.'], send: undefined, notify: undefined });
+});
+
+Cancel('the booking is shown, then "Cancel it? [y/N]": no keeps it, yes cancels', () => {
+  const booking = { reference: REFERENCE, concert: 'c1', seat: 7, firstName: 'Jeanne', lastName: 'Dupont' };
+  const shown = reply(at({ at: 'looking-up', reference: REFERENCE, lastName: 'dupont' }), ok(booking), NOW);
+  assert.equal(summary(shown).out, [`info: Booking ${REFERENCE}: seat 7 of Concert One (c1), for Jeanne Dupont.`]);
+  assert.equal(promptOf(shown.dialogue, NOW).text, 'Cancel it? [y/N]');
+  assert.equal(summary(answer(shown.dialogue, '')), { step: 'menu', out: [`info: Kept: booking ${REFERENCE} is unchanged.`], send: undefined, notify: undefined });
+  const cancelling = answer(shown.dialogue, 'y');
+  assert.equal(summary(cancelling).send, ['CANCEL', REFERENCE, 'dupont']);
+  assert.equal(summary(reply(cancelling.dialogue, ok({ reference: REFERENCE, concert: 'c1', seat: 7 }), NOW)).out, [
+    `ok: Cancelled booking ${REFERENCE}: seat 7 of Concert One (c1) is free again.`,
+  ]);
+});
+
+Cancel.run();
+
+// ================================================================== ident, live changes, leaving
+
+const Other = suite('interactive: ident, live seat changes, end of input');
+
+Other('IDENT remembers the names the server accepted', () => {
+  const t = answer(at({ at: 'ident-last', firstName: 'jeanne' }), 'dupont');
+  assert.equal(summary(t).send, ['IDENT', 'jeanne', 'dupont']);
+  const done = reply(t.dialogue, ok({ firstName: 'jeanne', lastName: 'dupont' }), NOW);
+  assert.equal(done.dialogue.names, { firstName: 'jeanne', lastName: 'dupont' });
+  assert.equal(reply(t.dialogue, err('INVALID_NAME'), NOW).dialogue.step, { at: 'ident-first' });
+});
+
+Other('a seat event changes the map shown, and only for that concert', () => {
+  const e = (concert: string, seat: number, state: SeatEvent['state']): SeatEvent => ({
+    concert, seq: 1, type: 'SeatBooked', seat, state, at: new Date(NOW).toISOString(), free: 0, held: 0, booked: 0,
+  });
+  const d = at({ at: 'confirm', seats: SEATS, seat: 4 });
+  assert.equal(seatEvent(d, e('c1', 1, 'x')).step, { at: 'confirm', seats: { ...SEATS, map: 'x.x.h.....' }, seat: 4 });
+  assert.is(seatEvent(d, e('c2', 1, 'x')), d);
+  assert.is(seatEvent(at({ at: 'menu' }), e('c1', 1, 'x')).step.at, 'menu');
+});
+
+Other('input that ends at the menu is a normal end; mid-question is not, and the seat goes back', () => {
+  assert.equal(endOfInput(at({ at: 'menu' })), { code: 0 });
+  assert.equal(endOfInput(at({ at: 'last', seats: SEATS, hold: HOLD, firstName: 'J' })), {
+    code: 1, message: 'Input ended in the middle of a question (last). Seat 4 is given back.',
+  });
+});
+
+Other.run();
+
+// ================================================================== screens
+
+const Screens = suite('interactive: what the screens say');
+
+Screens('the grid reads without colour: number and state character per seat, 10 a row', () => {
+  const map = `x${'.'.repeat(40)}h${'.'.repeat(10)}H${'.'.repeat(47)}`;
+  const grid = renderSeatGrid(map, { color: false });
+  const lines = grid.split('\n');
+  assert.equal(lines.length, 11);
+  assert.equal(lines[0], '  1x   2.   3.   4.   5.   6.   7.   8.   9.  10.');
+  assert.ok(lines[4]!.includes(' 42h'));
+  assert.ok(lines[5]!.includes(' 53H'));
+  assert.equal(lines[10], '. free   h held   H yours   x booked');
+  assert.not.match(grid, /\x1b/);
+});
+
+Screens('with colour each state has its own colour and the chosen seat is highlighted', () => {
+  const grid = renderSeatGrid('.hHx', { color: true, highlight: 1 });
+  assert.ok(grid.includes('\x1b[32;7m1.\x1b[0m'));
+  assert.ok(grid.includes('\x1b[33m2h\x1b[0m'));
+  assert.ok(grid.includes('\x1b[1;36m3H\x1b[0m'));
+  assert.ok(grid.includes('\x1b[2;31m4x\x1b[0m'));
+});
+
+Screens('the seat screen: heading with counts, grid, last live change, notes', () => {
+  const d = at({ at: 'seat', seats: SEATS });
+  const screen = formatSeatScreen(d, { color: false, lastChange: '12:00:00 seat 3 booked', notes: ['Seat 3 is booked.'] });
+  assert.equal(screen.split('\n').slice(0, 1), ['Concert One (c1): 8 free, 1 held, 1 booked (of 10)']);
+  assert.ok(screen.endsWith('Live: 12:00:00 seat 3 booked\n\nSeat 3 is booked.\n'));
+});
+
+Screens('the booking reference stands out, with the concert and the seat', () => {
+  const text = formatBooked(at({ at: 'menu' }), { reference: REFERENCE, concert: 'c1', seat: 42, firstName: 'Jeanne', lastName: 'Dupont' }, { color: false });
+  assert.equal(text.split('\n'), [
+    '+-------------------------------------+',
+    '|  Booked: seat 42, Concert One (c1)  |',
+    '|  Name:   Jeanne Dupont              |',
+    '|                                     |',
+    `|  Booking reference:   ${REFERENCE}    |`,
+    '+-------------------------------------+',
+    'Keep the reference: with your last name, it lets you cancel.',
+  ]);
+});
+
+Screens('questions: plain on a pipe, decorated on a terminal; the offered answer in brackets', () => {
+  assert.equal(formatPrompt({ text: 'First name', fallback: 'Jeanne' }, { color: false, decorate: false }), 'First name [Jeanne]: ');
+  assert.equal(formatPrompt({ text: 'Seat' }, { color: false, decorate: true }), 'Seat > ');
+  assert.equal(formatPrompt({ text: 'Seat' }, { color: true, decorate: true }), '\x1b[1mSeat\x1b[0m\x1b[36m > \x1b[0m');
+});
+
+Screens('remaining time as m:ss, never negative', () => {
+  assert.equal([formatRemaining(120_000), formatRemaining(61_001), formatRemaining(999), formatRemaining(-5)], ['2:00', '1:02', '0:01', '0:00']);
+});
+
+Screens.run();

@@ -1,0 +1,392 @@
+/**
+ * The compiled interactive client driven through a pipe, as a script would drive it
+ * (`printf '…' | guichet client 127.0.0.1 <port>`), against a real gateway and nats-server:
+ * booking, cancelling, and every branch that asks again.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Guichet } from '../../src/guichet.js';
+import { isWellFormedReference } from '../../src/actors/reference.js';
+import { GuichetClient } from '../../src/cli/client.js';
+import { client, eventually, startNats, startNode, type TestNats } from '../support/guichet.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** Generous for a loaded machine; a passing test waits far less. */
+const WAIT_MS = 10_000;
+
+/** The CLI as a child process: answers written to its stdin, its stdout read as it comes. */
+class Cli {
+  readonly child: ChildProcessWithoutNullStreams;
+  private out = '';
+  private err = '';
+  /** Where the next `until` starts looking. */
+  private cursor = 0;
+  private readonly exit: Promise<number | null>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(port: number, answers: string[] = []) {
+    this.child = spawn(process.execPath, [MAIN, 'client', '127.0.0.1', String(port)], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: 'pipe',
+    });
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.out += chunk;
+      for (const l of this.listeners) l();
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.err += chunk;
+    });
+    this.child.stdin.on('error', () => undefined);
+    this.exit = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    running.add(this);
+    if (answers.length > 0) this.send(...answers);
+  }
+
+  get transcript(): string {
+    return this.out;
+  }
+
+  send(...answers: string[]): void {
+    this.child.stdin.write(answers.map((a) => `${a}\n`).join(''));
+  }
+
+  /** Ends the input, as the end of a pipe does. */
+  end(): void {
+    this.child.stdin.end();
+  }
+
+  /** Waits for `pattern` in the output after the last match; resolves with what it matched. */
+  until(pattern: string | RegExp): Promise<RegExpExecArray> {
+    const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(this.out.slice(this.cursor));
+        if (!m) return false;
+        this.cursor += m.index + m[0].length;
+        done();
+        resolve(m);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${re} within ${WAIT_MS} ms; output was:\n${this.out}\nstderr:\n${this.err}`));
+      }, WAIT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+      };
+      const listener = () => void check();
+      this.listeners.add(listener);
+      check();
+    });
+  }
+
+  /** Resolves with the exit status once the process ends (within WAIT_MS). */
+  async exited(): Promise<number | null> {
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`still running after ${WAIT_MS} ms; output was:\n${this.out}`)), WAIT_MS).unref(),
+    );
+    return Promise.race([this.exit, timeout]);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    running.delete(this);
+  }
+}
+
+const running = new Set<Cli>();
+
+/** One nats-server and gateway for the file; suites use distinct seats so they do not interfere. */
+let shared: Promise<{ nats: TestNats; node: Guichet; port: number }> | undefined;
+const extraNodes: Guichet[] = [];
+function env() {
+  shared ??= (async () => {
+    const nats = await startNats();
+    process.once('exit', () => void nats.kill('SIGKILL'));
+    const node = await startNode(nats);
+    return { nats, node, port: node.gateway.port };
+  })();
+  return shared;
+}
+async function stopAll() {
+  for (const cli of running) cli.kill();
+  if (!shared) return;
+  const { nats, node } = await shared;
+  for (const n of extraNodes.splice(0)) await n.close().catch(() => undefined);
+  await node.close();
+  await nats.stop();
+  shared = undefined;
+}
+
+/** Runs `body` with a CLI connected to `port`; the CLI is always killed afterwards. */
+async function withCli<T>(port: number, answers: string[], body: (cli: Cli) => Promise<T>): Promise<T> {
+  const cli = new Cli(port, answers);
+  try {
+    return await body(cli);
+  } finally {
+    cli.kill();
+  }
+}
+
+async function seatState(port: number, concert: string, seat: number): Promise<string> {
+  const c = await GuichetClient.connect({ port });
+  try {
+    const { map } = await c.request<{ map: string }>('SEATS', concert);
+    return map[seat - 1]!;
+  } finally {
+    c.close();
+  }
+}
+
+/** Books a seat from another connection; resolves with its reference. */
+async function bookElsewhere(port: number, seat: number, first: string, last: string): Promise<string> {
+  const c = await GuichetClient.connect({ port });
+  try {
+    const { hold } = await c.request<{ hold: string }>('HOLD', 'c1', seat);
+    const { reference } = await c.request<{ reference: string }>('BOOK', hold, first, last);
+    return reference;
+  } finally {
+    c.close();
+  }
+}
+
+const REFERENCE_LINE = /Booking reference:\s+(\d{10})/;
+const MENU = '[b]ook [c]ancel [l]ist [i]dent [h]elp [q]uit: ';
+
+// ================================================================== booking
+
+const Book = suite('interactive pipe: booking');
+Book.before(async () => void (await env()));
+
+Book('a whole booking piped at once: concert, seat, yes, names, reference; then quit', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '11', 'y', 'Jeanne', 'Le Gall', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    const reference = REFERENCE_LINE.exec(cli.transcript)?.[1];
+    assert.ok(reference && isWellFormedReference(reference), cli.transcript);
+    assert.match(cli.transcript, 'Booked: seat 11, Concert One (c1)');
+    assert.match(cli.transcript, 'Name:   Jeanne Le Gall');
+    // Answers echoed after their questions: the output reads as a transcript.
+    assert.match(cli.transcript, 'Hold seat 11? [y/N]: y\n');
+    assert.ok(cli.transcript.endsWith(`${MENU}q\nBye.\n`), cli.transcript);
+    const c = await GuichetClient.connect({ port });
+    const booking = await c.request('LOOKUP', reference!, 'le gall');
+    c.close();
+    assert.equal(booking, { reference, concert: 'c1', seat: 11, firstName: 'Jeanne', lastName: 'Le Gall' });
+  });
+});
+
+Book('the seat map is shown as a grid of numbered seats with plain state characters', async () => {
+  const { port } = await env();
+  await bookElsewhere(port, 20, 'Ada', 'Lovelace');
+  await withCli(port, ['1', '-', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.match(cli.transcript, /Concert One \(c1\): \d+ free, \d+ held, \d+ booked \(of 100\)\n {2}1[.hx] {2,3}2[.hx]/);
+    assert.match(cli.transcript, / 20x\n 21/);
+    assert.match(cli.transcript, '. free   h held   H yours   x booked');
+    assert.not.match(cli.transcript, /\x1b\[/);
+  });
+});
+
+Book('no at "Hold seat N? [y/N]" chooses again; that seat stays free', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '12', 'n', '13', 'y', 'Jeanne', 'Dupont', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.match(cli.transcript, 'Hold seat 12? [y/N]: n\nNot holding seat 12. Choose a seat.\nSeat (1-100');
+    assert.match(cli.transcript, 'Booked: seat 13, Concert One (c1)');
+  });
+  assert.is(await seatState(port, 'c1', 12), '.');
+  assert.is(await seatState(port, 'c1', 13), 'x');
+});
+
+Book('a seat taken meanwhile: said so, shown taken, chosen again', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '14'], async (cli) => {
+    await cli.until('Hold seat 14? [y/N]: ');
+    const other = await client((await env()).node);
+    await other.request('HOLD', 'c1', 14);
+    cli.send('y');
+    await cli.until('Seat 14 was taken meanwhile; choose another.\n');
+    const map = await cli.until(/ 14([.hx])/);
+    assert.is(map[1], 'h');
+    await cli.until('Seat (1-100, m for the map, - to go back): ');
+    cli.send('14');
+    await cli.until('Seat 14 is held by someone else right now; choose another.');
+    cli.send('15', 'y', 'Jeanne', 'Dupont', 'q');
+    await cli.until('Booked: seat 15, Concert One (c1)');
+    assert.is(await cli.exited(), 0, cli.transcript);
+    other.close();
+  });
+});
+
+Book('an invalid name asks the names again while the seat stays held', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '16', 'y', 'J3anne', 'Dupont'], async (cli) => {
+    await cli.until('That name was refused: ');
+    await cli.until(/Seat 16 is still held for you \(\d:\d\d left\)\. Your names again, please\.\nFirst name \(seat 16 held, \d:\d\d left\): /);
+    assert.is(await seatState(port, 'c1', 16), 'h');
+    cli.send('Jeanne', 'Dupont', 'q');
+    await cli.until('Name:   Jeanne Dupont');
+    assert.is(await cli.exited(), 0, cli.transcript);
+  });
+  assert.is(await seatState(port, 'c1', 16), 'x');
+});
+
+Book('IDENT once: the names are offered and Enter takes them', async () => {
+  const { port } = await env();
+  await withCli(port, ['i', 'Jeanne', 'Dupont', 'b', '1', '17', 'y', '', '', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.match(cli.transcript, 'Hello Jeanne Dupont: bookings will offer these names');
+    assert.match(cli.transcript, /First name \(seat 17 held, \d:\d\d left\) \[Jeanne\]: \n/);
+    assert.match(cli.transcript, 'Booked: seat 17, Concert One (c1)');
+    assert.match(cli.transcript, 'Name:   Jeanne Dupont');
+  });
+});
+
+Book('- at a name question gives the seat back and asks for a seat again', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '18', 'y'], async (cli) => {
+    await cli.until('First name');
+    assert.is(await seatState(port, 'c1', 18), 'h');
+    cli.send('-');
+    await cli.until('Seat 18 given back. Choose a seat.');
+    await cli.until('Seat (1-100');
+    await eventually(() => seatState(port, 'c1', 18), (s) => s === '.');
+    cli.send('-', 'q');
+    assert.is(await cli.exited(), 0, cli.transcript);
+  });
+});
+
+Book('a hold that runs out before the names are given: said so, and a seat is chosen again', async () => {
+  const { nats } = await env();
+  const quick = await startNode(nats, { holdSeconds: 1 });
+  extraNodes.push(quick);
+  const port = quick.gateway.port;
+  await withCli(port, ['b', '2', '3', 'y'], async (cli) => {
+    await cli.until(/Seat 3 of Concert Two \(c2\) is held for you: 0:0\d left/);
+    await cli.until('First name');
+    await eventually(() => seatState(port, 'c2', 3), (s) => s === '.', 3_000);
+    cli.send('Jeanne', 'Dupont');
+    await cli.until('Your hold on seat 3 ran out before the booking; choose a seat again.');
+    await cli.until(/ 3\.[\s\S]*Seat \(1-10, m for the map, - to go back\): $/);
+    cli.send('-', 'q');
+    assert.is(await cli.exited(), 0, cli.transcript);
+  });
+});
+
+Book.run();
+
+// ================================================================== cancelling
+
+const Cancel = suite('interactive pipe: cancelling');
+Cancel.before(async () => void (await env()));
+
+Cancel('a mistyped reference is caught by its check digit; a wrong last name is asked again; yes cancels', async () => {
+  const { port } = await env();
+  const reference = await bookElsewhere(port, 21, 'Jeanne', 'Dupont');
+  const typo = reference.slice(0, 9) + String((Number(reference[9]) + 1) % 10);
+  await withCli(port, ['c', typo, reference, 'Martin', 'dupont', 'y', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    const t = cli.transcript;
+    assert.match(t, `${typo} is not a booking reference: its check digit does not match. A typo?\nBooking reference (10 digits, - to go back): ${reference}\n`);
+    assert.match(t, `No booking ${reference} under the last name "Martin". Try the last name again, or - to retype the reference.\nLast name on the booking`);
+    assert.match(t, `Booking ${reference}: seat 21 of Concert One (c1), for Jeanne Dupont.\nCancel it? [y/N]: y\n`);
+    assert.match(t, `Cancelled booking ${reference}: seat 21 of Concert One (c1) is free again.`);
+  });
+  assert.is(await seatState(port, 'c1', 21), '.');
+});
+
+Cancel('no at "Cancel it? [y/N]" keeps the booking', async () => {
+  const { port } = await env();
+  const reference = await bookElsewhere(port, 22, 'Jeanne', 'Dupont');
+  await withCli(port, ['c', reference, 'Dupont', 'n', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.match(cli.transcript, `Kept: booking ${reference} is unchanged.`);
+  });
+  assert.is(await seatState(port, 'c1', 22), 'x');
+});
+
+Cancel('rate limited: said so, and the last name is not asked again', async () => {
+  const { nats } = await env();
+  // A gateway whose connections are refused after two failed look-ups.
+  const strict = await startNode(nats, { gateway: { connectionRateLimit: { maxFailures: 2, slowAfter: 10, windowMs: 60_000, delayStepMs: 0, maxDelayMs: 0 } } });
+  extraNodes.push(strict);
+  const port = strict.gateway.port;
+  const reference = await bookElsewhere(port, 23, 'Jeanne', 'Dupont');
+  await withCli(port, ['c', reference, 'Wrong', 'Wronger', 'Wrongest', 'Dupont', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    // Refused at the third try: the fourth answer, "Dupont", reaches the menu, as the client stopped asking.
+    assert.match(cli.transcript, /Too many failed attempts: too many failed look-ups; try again in \d+ s\. Not asking again for now\.\n/);
+    assert.match(cli.transcript, `Not asking again for now.\n${MENU}Dupont\nUnknown choice "Dupont"`);
+  });
+  assert.is(await seatState(port, 'c1', 23), 'x');
+});
+
+Cancel.run();
+
+// ================================================================== leaving and losing the connection
+
+const Leave = suite('interactive pipe: leaving, and a lost connection');
+Leave.before(async () => void (await env()));
+
+Leave('Ctrl-C (SIGINT) while holding gives the seat back and leaves', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '24', 'y'], async (cli) => {
+    await cli.until('First name');
+    assert.is(await seatState(port, 'c1', 24), 'h');
+    cli.child.kill('SIGINT');
+    assert.is(await cli.exited(), 130, cli.transcript);
+    assert.match(cli.transcript, 'Interrupted: seat 24 given back. Bye.');
+  });
+  assert.is(await seatState(port, 'c1', 24), '.');
+});
+
+Leave('input that ends mid-booking gives the seat back and exits 1', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', '25', 'y', 'Jeanne'], async (cli) => {
+    await cli.until('Last name');
+    cli.end();
+    assert.is(await cli.exited(), 1, cli.transcript);
+    assert.match(cli.transcript, 'Input ended in the middle of a question (last). Seat 25 is given back.');
+  });
+  await eventually(() => seatState(port, 'c1', 25), (s) => s === '.');
+});
+
+Leave('a lost connection is said, and answering y connects again', async () => {
+  const { nats } = await env();
+  let node = await startNode(nats);
+  extraNodes.push(node);
+  const port = node.gateway.port;
+  await withCli(port, [], async (cli) => {
+    await cli.until(MENU);
+    await node.close();
+    await cli.until(/Connection to 127\.0\.0\.1:\d+ lost: the server is stopping; reconnect in a moment \(SHUTTING_DOWN\)\.\nReconnect\? \[Y\/n\]: /);
+    node = await startNode(nats, { port });
+    extraNodes.push(node);
+    cli.send('y');
+    await cli.until(`Connected again to 127.0.0.1:${port}.\n${MENU}`);
+    cli.send('l', 'q');
+    await cli.until('Concerts:\n 1. c1');
+    assert.is(await cli.exited(), 0, cli.transcript);
+  });
+});
+
+Leave('declining to reconnect leaves with status 1', async () => {
+  const { nats } = await env();
+  const node = await startNode(nats);
+  extraNodes.push(node);
+  await withCli(node.gateway.port, [], async (cli) => {
+    await cli.until(MENU);
+    await node.close();
+    await cli.until('Reconnect? [Y/n]: ');
+    cli.send('n');
+    assert.is(await cli.exited(), 1, cli.transcript);
+    assert.ok(cli.transcript.endsWith('Reconnect? [Y/n]: n\nBye.\n'), cli.transcript);
+  });
+});
+
+Leave.after(stopAll);
+Leave.run();

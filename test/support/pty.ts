@@ -1,0 +1,98 @@
+/**
+ * A real pseudo-terminal for tests, through tmux: start a command in a detached session of a
+ * given size, type into it (`send-keys`), read the screen (`capture-pane`). Each session runs
+ * on its own tmux server (`-L`), so tests never touch a user's tmux, and `kill()` ends the
+ * server and everything in it. The pane stays after its command exits, to read its last words.
+ */
+import { spawnSync } from 'node:child_process';
+
+/** Why tmux cannot be used here, or undefined when it can. */
+export function tmuxMissing(): string | undefined {
+  const r = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+  if (r.error) return `tmux is not installed (${r.error.message})`;
+  if (r.status !== 0) return `tmux -V failed: ${r.stderr}`;
+  return undefined;
+}
+
+const live = new Set<TmuxSession>();
+process.once('exit', () => {
+  for (const s of live) s.kill();
+});
+
+export interface TmuxOptions {
+  width?: number;
+  height?: number;
+  /** Extra environment for the command. */
+  env?: Record<string, string>;
+}
+
+export class TmuxSession {
+  private readonly socket = `guichet-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly name = 'main';
+  private killed = false;
+
+  private constructor() {}
+
+  /** Starts `argv` (no shell) in a fresh session of width × height. */
+  static start(argv: string[], options: TmuxOptions = {}): TmuxSession {
+    const s = new TmuxSession();
+    const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    s.tmux(
+      'new-session', '-d', '-s', s.name, '-x', String(options.width ?? 120), '-y', String(options.height ?? 40), ...env,
+      ...argv,
+      ';', 'set-option', '-t', s.name, 'remain-on-exit', 'on',
+    );
+    live.add(s);
+    return s;
+  }
+
+  /** Keys as tmux names them: text, `Enter`, `C-c`… */
+  sendKeys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  /** Types text literally (no key names), without Enter. */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /** The visible screen as text; with `escapes`, with its colour codes. */
+  capture(options: { escapes?: boolean } = {}): string {
+    return this.tmux('capture-pane', '-p', '-t', this.name, ...(options.escapes ? ['-e'] : []));
+  }
+
+  /** The exit status of the command once it has ended, else undefined. */
+  exitStatus(): number | undefined {
+    const out = this.tmux('display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim();
+    const [dead, status, signal] = out.split(':');
+    if (dead !== '1') return undefined;
+    // Ended by a signal, tmux gives the signal instead of a status: the shell's 128 + n.
+    if (status) return Number(status);
+    return signal ? 128 + Number(signal) : undefined;
+  }
+
+  /** Polls the screen until `test` passes; resolves with the screen, or rejects showing it. */
+  async waitFor(test: RegExp | ((screen: string) => boolean), timeoutMs = 10_000): Promise<string> {
+    const ok = typeof test === 'function' ? test : (screen: string) => test.test(screen);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.capture();
+      if (ok(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`the screen did not show ${String(test)} within ${timeoutMs} ms:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    live.delete(this);
+    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+  }
+
+  private tmux(...args: string[]): string {
+    const r = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr || r.error?.message}`);
+    return r.stdout;
+  }
+}
