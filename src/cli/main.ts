@@ -2,6 +2,8 @@
 /** The `guichet` command: the server, and the clients of its wire protocol. */
 import { Command, CommanderError } from 'commander';
 import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
+import { auditCommand } from './audit.js';
+import { tailCommand } from './tail.js';
 import { ServerError } from './client.js';
 import * as oneshot from './oneshot.js';
 import { UsageError, type ClientFlags } from './oneshot.js';
@@ -52,6 +54,32 @@ clientCommand('cancel', 'cancel a booking; its seat is free again')
 clientCommand('watch', 'follow the seat changes of a concert live')
   .argument('<concert>', 'concert id')
   .action((concert: string, flags: ClientFlags) => oneshot.watch(flags, concert));
+
+// Readers of the event log itself (NATS, not the gateway).
+program.addCommand(auditCommand());
+program.addCommand(tailCommand());
+
+async function interactive(address: string, port: string): Promise<void> {
+  const { runInteractive } = await import('./interactive.js');
+  process.exitCode = await runInteractive({ host: address, port });
+}
+
+const defaultHost = process.env['GUICHET_HOST'] || '127.0.0.1';
+const defaultPort = process.env['GUICHET_PORT'] || '12345';
+
+program
+  .command('client')
+  .description('the interactive client, also run by `guichet` alone: book and cancel seats on a live seat map (see its help screen: h)')
+  .argument('[address]', 'gateway address (env GUICHET_HOST)', defaultHost)
+  .argument('[port]', 'gateway port (env GUICHET_PORT)', defaultPort)
+  .action(interactive);
+
+// `guichet` alone is the interactive client; `guichet conerts` is a typo, not an address.
+program.allowExcessArguments(true).action(() => {
+  const [word] = program.args;
+  if (word !== undefined) program.error(`error: unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
+  return interactive(defaultHost, defaultPort);
+});
 
 program.exitOverride();
 try {
