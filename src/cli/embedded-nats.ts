@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const INSTALL_HINT =
-  'nats-server (2.10 or later) is not installed: run `sudo bash scripts/install-nats-server.sh` ' +
+  'nats-server (2.10 or later) is not installed: run `bash scripts/install-nats-server.sh` (it uses sudo when not root) ' +
   '(Debian/Ubuntu), or pass --nats <url> to use a running NATS server';
 
 export interface EmbeddedNats {

@@ -112,7 +112,7 @@ Cli('a bad catalog or a missing nats-server is reported in one line', async (ctx
     () => undefined,
     (e: { stderr: string }) => e.stderr,
   );
-  assert.match(missing ?? '', /nats-server .* is not installed: run `sudo bash scripts\/install-nats-server.sh`/);
+  assert.match(missing ?? '', /nats-server .* is not installed: run `bash scripts\/install-nats-server.sh`/);
   assert.is(missing!.trim().split('\n').length, 1);
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { StorageType, jetstreamManager } from '@nats-io/jetstream';
+import { track } from './children.js';
 import { freePort, waitForPort } from './net.js';
 
 export interface ClusterNode {
@@ -54,7 +55,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
         return proc !== undefined && proc.exitCode === null;
       },
       async start() {
-        proc = spawn('nats-server', ['-c', config], { stdio: 'ignore' });
+        proc = track(spawn('nats-server', ['-c', config], { stdio: 'ignore' }));
         await waitForPort(port, 10_000);
       },
       async kill() {

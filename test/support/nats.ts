@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { track } from './children.js';
 import { freePort, waitForPort } from './net.js';
 
 export interface TestNats {
@@ -28,7 +29,7 @@ export async function startNats(options: { sync?: 'always' | 'default' } = {}): 
 
   const start = async () => {
     const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
-    proc = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = track(spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
