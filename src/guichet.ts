@@ -46,6 +46,9 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     name: `guichet ${gatewayId}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // A NATS that stops answering (frozen, a dead link) is noticed in ~10 s rather than 4 min.
+    pingInterval: 5_000,
+    maxPingOut: 2,
   }).catch((err: Error) => {
     throw new Error(`cannot reach NATS at ${options.natsUrl}: ${err.message}`);
   });

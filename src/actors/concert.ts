@@ -108,6 +108,8 @@ export function decide(state: ConcertState, command: ConcertCommand, now: number
 
 function decideHold(state: ConcertState, c: Extract<ConcertCommand, { type: 'Hold' }>, now: number, rules: ConcertRules): DomainEvent[] {
   const seat = seatAt(state, c.seat);
+  // Already held by this holder (a retry whose first answer was lost): nothing new to record.
+  if (isLiveHold(seat, now) && seat.holder === c.holder) return [];
   if (!isFree(seat, now)) throw new GuichetError('SEAT_TAKEN', `seat ${c.seat} is not free`);
   if (holdsOf(state, c.holder, now).length >= rules.maxHoldsPerHolder) {
     throw new GuichetError('HOLD_LIMIT', `at most ${rules.maxHoldsPerHolder} seats may be held at once`);
@@ -118,7 +120,12 @@ function decideHold(state: ConcertState, c: Extract<ConcertCommand, { type: 'Hol
 
 function decideBook(state: ConcertState, c: Extract<ConcertCommand, { type: 'Book' }>, now: number): DomainEvent[] {
   const found = findHold(state, c.hold, c.holder);
-  if (!found) throw new GuichetError('NO_SUCH_HOLD', `no hold ${c.hold} on this connection`);
+  if (!found) {
+    // Booked by this very hold already (a retry whose first answer was lost): nothing new to
+    // record; the caller answers with the stored booking. A hold id is known only to its holder.
+    if (state.seats.some((s) => s.kind === 'booked' && s.hold === c.hold)) return [];
+    throw new GuichetError('NO_SUCH_HOLD', `no hold ${c.hold} on this connection`);
+  }
   if (found.seat.expiresAt <= now) throw new GuichetError('HOLD_EXPIRED', `hold ${c.hold} expired; hold the seat again`);
   const firstName = cleanName(c.firstName);
   const lastName = cleanName(c.lastName);

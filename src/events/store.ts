@@ -77,8 +77,8 @@ export interface Following {
 const TWO_MINUTES_NS = 2 * 60 * 1_000_000_000;
 
 export class EventStore {
-  /** Settles when the connection to the current NATS server is lost (renewed after each loss). */
-  private connectionLost = signal();
+  /** Called when the connection to the current NATS server is lost: appends waiting on it. */
+  private readonly onConnectionLost = new Set<() => void>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -95,11 +95,7 @@ export class EventStore {
 
   private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') {
-        const lost = this.connectionLost;
-        this.connectionLost = signal();
-        lost.resolve();
-      }
+      if (status.type === 'disconnect') for (const notify of [...this.onConnectionLost]) notify();
     }
   }
 
@@ -173,13 +169,19 @@ export class EventStore {
         // The acknowledgement of a publish sent to a server that just went away never comes:
         // retry at once on the new connection instead of waiting out the timeout.
         publishing.catch(() => undefined);
-        const ack = await Promise.race([
-          publishing,
-          this.connectionLost.promise.then(() => {
-            throw new Error('connection to NATS lost during the append');
-          }),
-        ]);
-        return ack.seq;
+        let notify!: () => void;
+        const lost = new Promise<never>((_, reject) => {
+          notify = () => reject(new Error('connection to NATS lost during the append'));
+        });
+        this.onConnectionLost.add(notify);
+        try {
+          const ack = await Promise.race([publishing, lost]);
+          return ack.seq;
+        } finally {
+          // Nothing of this append outlives it (a pending promise per append would leak).
+          this.onConnectionLost.delete(notify);
+          lost.catch(() => undefined);
+        }
       } catch (err) {
         if (isWrongLastSequence(err)) {
           const said = /wrong last sequence: (\d+)/i.exec((err as Error).message)?.[1];
@@ -295,13 +297,6 @@ export class EventStore {
     await following.stop();
     return untilSeq;
   }
-}
-
-/** A promise and its resolve (Promise.withResolvers is Node 22). */
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 function deliver(msg: JsMsg, options: FollowOptions): void {

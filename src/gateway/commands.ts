@@ -12,6 +12,14 @@ import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
 
 
+export interface HeldSeat {
+  concert: string;
+  seat: number;
+  expiresAt: number;
+  /** Told UNAVAILABLE: perhaps stored, perhaps not. Released on close; not counted in the limit. */
+  uncertain?: boolean;
+}
+
 /** What a handler may see and change of its connection. */
 export interface SessionView {
   readonly id: string;
@@ -19,7 +27,7 @@ export interface SessionView {
   firstName?: string;
   lastName?: string;
   /** This connection's holds: hold id → where and until when. */
-  readonly holds: Map<string, { concert: string; seat: number; expiresAt: number }>;
+  readonly holds: Map<string, HeldSeat>;
   readonly watching: Set<string>;
   /** Set by QUIT: the session closes after the reply. */
   closing: boolean;
@@ -181,8 +189,8 @@ function checkNames(first: string, last: string): { firstName: string; lastName:
 function liveHolds(s: SessionView, now: number): number {
   let live = 0;
   for (const [id, h] of s.holds) {
-    if (h.expiresAt > now) live++;
-    else s.holds.delete(id);
+    if (h.expiresAt <= now) s.holds.delete(id);
+    else if (!h.uncertain) live++;
   }
   return live;
 }
@@ -198,12 +206,21 @@ async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEn
   s.holds.set(holdId, { concert: concert!, seat, expiresAt: Number.POSITIVE_INFINITY });
   try {
     const outcome = await env.registry.execute(concert!, { type: 'Hold', seat, hold: holdId, holder: s.id });
-    if (outcome.event?.type !== 'SeatHeld') throw new GuichetError('INTERNAL', 'the hold was not recorded');
-    const expiresAt = outcome.event.data.expiresAt;
-    s.holds.set(holdId, { concert: concert!, seat, expiresAt: Date.parse(expiresAt) });
-    return { hold: holdId, concert, seat, expiresAt };
+    // No event: this connection held the seat already (a retry after UNAVAILABLE): the same hold.
+    const held = outcome.state.seats[seat - 1];
+    if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
+    if (held.hold !== holdId) s.holds.delete(holdId);
+    const expiresAt = new Date(held.expiresAt).toISOString();
+    s.holds.set(held.hold, { concert: concert!, seat, expiresAt: held.expiresAt });
+    return { hold: held.hold, concert, seat, expiresAt };
   } catch (err) {
-    s.holds.delete(holdId);
+    if (err instanceof GuichetError && err.code === 'UNAVAILABLE') {
+      // The outcome is unknown: the append may still be stored. Remember the hold, not counted
+      // against the limit, so that closing the connection releases it if it was.
+      s.holds.set(holdId, { concert: concert!, seat, expiresAt: env.now() + env.registry.rules.holdMs, uncertain: true });
+    } else {
+      s.holds.delete(holdId);
+    }
     throw err;
   }
 }
@@ -218,17 +235,29 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   const names = first !== undefined ? checkNames(first, last!) : { firstName: s.firstName!, lastName: s.lastName! };
   const held = s.holds.get(holdId!);
   if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  if (held.expiresAt <= env.now()) {
+    s.holds.delete(holdId!);
+    throw new GuichetError('HOLD_EXPIRED', `hold ${holdId} expired; hold the seat again`);
+  }
   const reference = newReference(env.registry.isReferenceTaken);
   try {
     const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
-    if (outcome.event?.type !== 'SeatBooked') throw new GuichetError('INTERNAL', 'the booking was not recorded');
+    // No event: the hold was booked already (a retry after UNAVAILABLE): the same booking.
+    const booked = findBookingByHold(outcome.state, holdId!);
+    if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
-    const { data } = outcome.event;
-    return { reference: data.reference, concert: held.concert, seat: data.seat, firstName: data.firstName, lastName: data.lastName };
+    const { seat, reference: stored, firstName, lastName } = booked;
+    return { reference: stored, concert: held.concert, seat, firstName, lastName };
   } catch (err) {
     if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
     throw err;
   }
+}
+
+function findBookingByHold(state: ConcertState, hold: string) {
+  const index = state.seats.findIndex((x) => x.kind === 'booked' && x.hold === hold);
+  const seat = state.seats[index];
+  return seat?.kind === 'booked' ? { seat: index + 1, ...seat } : undefined;
 }
 
 /** Checks the reference, the rate limits and the last name; counts a failure against both keys. */
@@ -248,14 +277,17 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
     }
     delayMs = Math.max(delayMs, verdict.delayMs);
   }
+  // Counted as a failure before the delay and taken back on success: look-ups sent in
+  // parallel (from many connections of one address) cannot all pass while one waits.
+  for (const [limiter, key] of keys) limiter.fail(key);
   if (delayMs > 0) await env.sleep(delayMs);
   const lastName = lastNameWords.join(' ');
   const concert = env.registry.concertOfReference(reference!);
   const state = concert ? env.registry.state(concert) : undefined;
   const found = state ? findBooking(state, reference!) : undefined;
   if (!concert || !found || !sameLastName(found.seat.lastName, lastName)) {
-    for (const [limiter, key] of keys) limiter.fail(key);
     throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
   }
+  for (const [limiter, key] of keys) limiter.forgive(key);
   return { concert, number: found.number, booking: found.seat };
 }

@@ -38,6 +38,13 @@ export class FailureLimiter {
     this.failures.set(key, times.slice(-this.options.maxFailures));
   }
 
+  /** Takes back the latest failure: an attempt counted in advance that succeeded. */
+  forgive(key: string): void {
+    const times = this.recent(key);
+    times.pop();
+    if (times.length === 0) this.failures.delete(key);
+  }
+
   /** Forgets keys with no failure in the window (call now and then: memory stays bounded). */
   sweep(): void {
     for (const key of this.failures.keys()) if (this.recent(key).length === 0) this.failures.delete(key);

@@ -7,7 +7,7 @@ import { ulid } from 'ulid';
 import { GuichetError, toGuichetError } from '../errors.js';
 import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
-import { lookupCommand, type CommandEnv, type SessionView } from './commands.js';
+import { lookupCommand, type CommandEnv, type HeldSeat, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
 
 export interface SessionOptions {
@@ -27,9 +27,11 @@ export class Session implements SessionView {
   readonly address: string;
   firstName?: string;
   lastName?: string;
-  readonly holds = new Map<string, { concert: string; seat: number; expiresAt: number }>();
+  readonly holds = new Map<string, HeldSeat>();
   readonly watching = new Set<string>();
   closing = false;
+  /** Dropped as a slow consumer: no more writes. */
+  private dropped = false;
   private readonly queue: string[] = [];
   private running = false;
   private closed = false;
@@ -55,7 +57,10 @@ export class Session implements SessionView {
     socket.on('error', () => undefined); // 'close' follows; a reset peer is not our error
     socket.on('close', () => void this.cleanUp());
     if (options.idleTimeoutMs > 0) {
-      socket.setTimeout(options.idleTimeoutMs, () => {
+      // A listener of its own, not setTimeout's callback (a once listener): the timeout fires
+      // again after each quiet period, also after one that was spent watching.
+      socket.setTimeout(options.idleTimeoutMs);
+      socket.on('timeout', () => {
         if (this.watching.size > 0 || this.running) return; // a watcher listens quietly; that is not idle
         this.write(formatError(undefined, 'IDLE_TIMEOUT', `no command for ${Math.round(options.idleTimeoutMs / 1000)} s; closing`));
         this.log('idle timeout');
@@ -70,18 +75,22 @@ export class Session implements SessionView {
 
   /** Writes a line; false when the peer is too slow to take more. */
   write(line: string): boolean {
-    if (this.closed || this.socket.destroyed) return false;
+    if (this.closed || this.dropped || this.socket.destroyed) return false;
     this.socket.write(`${line}\n`);
     return this.socket.writableLength <= this.options.maxBufferedBytes;
   }
 
   /** Writes an EVENT push, dropping a watcher that lets its buffer grow past the limit. */
   push(line: string): void {
-    if (this.closed) return;
+    if (this.closed || this.dropped) return;
     if (this.socket.writableLength > this.options.maxBufferedBytes) {
+      // Stop here: nothing more is queued for it. The ERR goes after what it has not read yet,
+      // and a peer that does not read that either within the grace period is cut off.
+      this.dropped = true;
+      this.watching.clear();
       this.log(`dropped: ${this.socket.writableLength} bytes unread`);
-      this.socket.write(`${formatError(undefined, 'SLOW_CONSUMER', 'you read too slowly to follow the events; reconnect and WATCH again')}\n`);
-      this.socket.destroy();
+      this.socket.end(`${formatError(undefined, 'SLOW_CONSUMER', 'you read too slowly to follow the events; reconnect and WATCH again')}\n`);
+      setTimeout(() => this.socket.destroy(), 5_000).unref();
       return;
     }
     this.socket.write(`${line}\n`);
@@ -115,6 +124,13 @@ export class Session implements SessionView {
   private async drain(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0 && !this.closed) {
+      // Replies are backpressured too: a peer that sends without reading waits for its
+      // replies to drain before the next line is answered (reading is paused meanwhile).
+      if (this.socket.writableLength > this.options.maxBufferedBytes) {
+        this.socket.pause();
+        await this.writableDrained();
+        continue;
+      }
       const line = this.queue.shift()!;
       await this.handle(line);
       if (this.closing) {
@@ -126,6 +142,19 @@ export class Session implements SessionView {
     }
     this.running = false;
     for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves when the socket's write buffer has drained, or when the connection closes. */
+  private writableDrained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
   }
 
   private resumeIfReady(): void {

@@ -124,8 +124,14 @@ Hold('refuses a seat held by another with SEAT_TAKEN', () => {
   assert.equal(given([held(3, 'h0', 'bob')]).when(hold(3)), { error: 'SEAT_TAKEN' });
 });
 
-Hold('refuses a seat the holder already holds with SEAT_TAKEN', () => {
-  assert.equal(given([held(3, 'h0', 'alice')]).when(hold(3)), { error: 'SEAT_TAKEN' });
+Hold('records nothing for a seat the holder already holds (a retry): the hold stands', () => {
+  assert.equal(given([held(3, 'h0', 'alice')]).when(hold(3)), { events: [] });
+});
+
+Hold('takes again a seat whose own hold has run out', () => {
+  assert.equal(given([held(3, 'h0', 'alice', NOW - 1)]).when(hold(3)), {
+    events: [{ type: 'SeatHeld', data: { seat: 3, hold: 'h1', holder: 'alice', expiresAt: iso(NOW + HOLD_MS) } }],
+  });
 });
 
 Hold('refuses a booked seat with SEAT_TAKEN', () => {
@@ -205,8 +211,13 @@ Book("refuses another holder's hold with NO_SUCH_HOLD", () => {
   assert.equal(given([held(3, 'h1', 'alice')]).when(book('h1', 'bob', 'Ada', 'Lovelace')), { error: 'NO_SUCH_HOLD' });
 });
 
-Book('refuses a hold already booked with NO_SUCH_HOLD', () => {
+Book('records nothing for a hold already booked (a retry): the booking stands', () => {
   const events = [held(3, 'h1', 'alice'), booked(3, 'h1', '1234567897')];
+  assert.equal(given(events).when(book('h1', 'alice', 'Ada', 'Lovelace', '2345678907')), { events: [] });
+});
+
+Book('refuses a hold whose booking was cancelled with NO_SUCH_HOLD', () => {
+  const events = [held(3, 'h1', 'alice'), booked(3, 'h1', '1234567897'), cancelled(3, '1234567897')];
   assert.equal(given(events).when(book('h1', 'alice', 'Ada', 'Lovelace', '2345678907')), { error: 'NO_SUCH_HOLD' });
 });
 

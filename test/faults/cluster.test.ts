@@ -144,8 +144,9 @@ Cluster('nodes killed and restarted mid-load: bookings resume, one winner per se
   const doubles = [...told.values()].filter((list) => list.length > 1).length;
 
   // Read the log back and fold it.
-  const nc = await connect({ servers: cluster.urls.split(',') });
-  const store = await EventStore.open(nc);
+  const nc = await connect({ servers: cluster.urls.split(','), maxReconnectAttempts: -1 });
+  // Just after the leader's node came back, JetStream may still be electing: ask until it answers.
+  const store = (await eventually(() => EventStore.open(nc).catch(() => undefined), Boolean, 30_000))!;
   let state: ConcertState = initialState('arena', 5000);
   const bookedPerSeat = new Map<number, number>();
   await store.replay({

@@ -5,6 +5,9 @@
  * server and everything in it. The pane stays after its command exits, to read its last words.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Why tmux cannot be used here, or undefined when it can. */
 export function tmuxMissing(): string | undefined {
@@ -29,6 +32,7 @@ export interface TmuxOptions {
 export class TmuxSession {
   private readonly socket = `guichet-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private readonly name = 'main';
+  private readonly statusFile = join(tmpdir(), `${this.socket}.status`);
   private killed = false;
 
   private constructor() {}
@@ -37,9 +41,12 @@ export class TmuxSession {
   static start(argv: string[], options: TmuxOptions = {}): TmuxSession {
     const s = new TmuxSession();
     const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // Through a shell that writes the exit status to a file: tmux 3.3 does not always report
+    // a dead pane's status (#{pane_dead_status} comes back empty).
+    const wrapped = ['sh', '-c', `"$@"; echo $? > '${s.statusFile}'`, 'sh', ...argv];
     s.tmux(
       'new-session', '-d', '-s', s.name, '-x', String(options.width ?? 120), '-y', String(options.height ?? 40), ...env,
-      ...argv,
+      ...wrapped,
       ';', 'set-option', '-t', s.name, 'remain-on-exit', 'on',
     );
     live.add(s);
@@ -63,12 +70,10 @@ export class TmuxSession {
 
   /** The exit status of the command once it has ended, else undefined. */
   exitStatus(): number | undefined {
-    const out = this.tmux('display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').trim();
-    const [dead, status, signal] = out.split(':');
-    if (dead !== '1') return undefined;
-    // Ended by a signal, tmux gives the signal instead of a status: the shell's 128 + n.
-    if (status) return Number(status);
-    return signal ? 128 + Number(signal) : undefined;
+    // The shell writes `$?`: the status, or 128 + n when a signal ended the command.
+    if (!existsSync(this.statusFile)) return undefined;
+    const text = readFileSync(this.statusFile, 'utf8').trim();
+    return text === '' ? undefined : Number(text);
   }
 
   /** Polls the screen until `test` passes; resolves with the screen, or rejects showing it. */
@@ -88,6 +93,7 @@ export class TmuxSession {
     this.killed = true;
     live.delete(this);
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    rmSync(this.statusFile, { force: true });
   }
 
   private tmux(...args: string[]): string {
