@@ -5,7 +5,8 @@
  *                         ▲                │  ▲                 │
  *                         └──refused/none──┘  └──caught up── catchingUp ◀──conflict
  *
- * Commands that arrive while it is busy wait in `mailbox`, in order. Events read from the
+ * Commands that arrive while it is busy wait in `mailbox`, in order, unless the current
+ * state already refuses them: those are answered at once (see `screenOrEnqueue`). Events read from the
  * stream (this gateway's and other gateways') are applied in any state; each is applied once,
  * by stream sequence. The rules themselves are in concert.ts; this file only sequences them
  * with I/O.
@@ -88,6 +89,18 @@ function apply(context: ConcertContext, event: StoredEvent): Pick<ConcertContext
   return { state, lastSeq: event.seq };
 }
 
+/** The error `decide` gives for a command against the current state, if it refuses it. */
+function refusalOf(context: ConcertContext, command: ConcertCommand): GuichetError | undefined {
+  if (command.type === 'ReleaseExpired') return undefined;
+  try {
+    decide(context.state, command, context.ports.now(), context.rules);
+    return undefined;
+  } catch (err) {
+    const e = toGuichetError(err);
+    return e.code === 'INTERNAL' ? undefined : e;
+  }
+}
+
 function unavailable(err: unknown): GuichetError {
   const e = toGuichetError(err);
   if (e.code !== 'INTERNAL') return e;
@@ -126,8 +139,25 @@ export const concertMachine = setup({
   },
   actions: {
     applyStreamEvent: assign(({ context, event }) => (event.type === 'stream.event' ? apply(context, event.event) : {})),
+    /**
+     * A command the current state already refuses is answered at once instead of waiting its
+     * turn: it is concurrent with whatever is being appended, so ordering it first is a valid
+     * history, and in a rush most commands are refusals (SEAT_TAKEN). A command the state
+     * accepts waits in the mailbox and is decided again when its turn comes.
+     */
     enqueue: assign({
       mailbox: ({ context, event }) => (event.type === 'command' ? [...context.mailbox, event.request] : context.mailbox),
+    }),
+    screenOrEnqueue: assign({
+      mailbox: ({ context, event }) => {
+        if (event.type !== 'command') return context.mailbox;
+        const refusal = refusalOf(context, event.request.command);
+        if (refusal) {
+          event.request.reject(refusal);
+          return context.mailbox;
+        }
+        return [...context.mailbox, event.request];
+      },
     }),
     mailExpiry: assign({
       mailbox: ({ context }) => [
@@ -207,12 +237,13 @@ export const concertMachine = setup({
     expiryBackoffUntil: 0,
   }),
   on: {
-    command: { actions: 'enqueue' },
+    command: { actions: 'screenOrEnqueue' },
     'stream.event': { actions: 'applyStreamEvent' },
   },
   states: {
     loading: {
-      on: { loaded: { target: 'ready', actions: 'takeLoaded' } },
+      // Not screened: the state is not loaded yet, so its refusals would be wrong.
+      on: { loaded: { target: 'ready', actions: 'takeLoaded' }, command: { actions: 'enqueue' } },
     },
     ready: {
       always: { guard: 'hasMail', target: 'deciding', actions: 'takeNext' },

@@ -106,4 +106,30 @@ Restart('NATS restarted under a gateway: events written meanwhile by another gat
   await b.close();
 });
 
+Restart('a command the state already refuses is answered while an append waits on NATS', async ({ nats }) => {
+  const node = await startNode(nats);
+  const a = await client(node);
+  const b = await client(node);
+  try {
+    const hold = await a.request<{ hold: string }>('HOLD', 'c2', 5);
+    await a.request('BOOK', hold.hold, 'Ada', 'Lovelace');
+    nats.pause();
+    const pending = a.request('HOLD', 'c2', 6).then(
+      () => 'OK',
+      (e: { code: string }) => e.code,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await rejectsWith(b.request('HOLD', 'c2', 5), 'SEAT_TAKEN');
+    assert.ok(Date.now() - started < 500, 'not queued behind the append in flight');
+    nats.resume();
+    assert.is(await pending, 'OK');
+  } finally {
+    nats.resume();
+    a.close();
+    b.close();
+    await node.close();
+  }
+});
+
 Restart.run();

@@ -18,6 +18,9 @@ export interface TestNats {
   /** SIGKILL and start again on the same port and store. */
   restart(options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that stops answering without closing its connections. */
+  pause(): void;
+  resume(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -59,6 +62,8 @@ export async function startNats(options: { sync?: 'always' | 'default' } = {}): 
     connect: () => connect({ servers: `nats://127.0.0.1:${port}` }),
     start,
     kill,
+    pause: () => proc?.kill('SIGSTOP'),
+    resume: () => proc?.kill('SIGCONT'),
     restart: async ({ signal = 'SIGKILL', downMs = 0 } = {}) => {
       await kill(signal);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
