@@ -25,7 +25,7 @@ export interface TestNats {
   stop(): Promise<void>;
 }
 
-export async function startNats(options: { sync?: 'always' | 'default' } = {}): Promise<TestNats> {
+export async function startNats(): Promise<TestNats> {
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'guichet-nats-'));
   let proc: ChildProcess | undefined;
