@@ -3,7 +3,7 @@
  * then open the TCP gateway. The CLI's `server` command and the tests both start here.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ulid } from 'ulid';
+import { newId } from './ids.js';
 import { Registry } from './actors/registry.js';
 import type { Concert } from './catalog.js';
 import { EventStore } from './events/store.js';
@@ -39,7 +39,7 @@ export interface Guichet {
 
 export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   const log = options.log ?? silentLogger;
-  const gatewayId = options.gatewayId ?? `gw-${ulid()}`;
+  const gatewayId = options.gatewayId ?? `gw-${newId()}`;
   const started = performance.now();
   const nc = await connect({
     servers: options.natsUrl.split(','),

@@ -145,33 +145,27 @@ export const concertMachine = setup({
      * history, and in a rush most commands are refusals (SEAT_TAKEN). A command the state
      * accepts waits in the mailbox and is decided again when its turn comes.
      */
-    enqueue: assign({
-      mailbox: ({ context, event }) => (event.type === 'command' ? [...context.mailbox, event.request] : context.mailbox),
+    // The mailbox is one array changed in place (push / shift), not copied per command: a
+    // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
+    enqueue: ({ context, event }) => {
+      if (event.type === 'command') context.mailbox.push(event.request);
+    },
+    screenOrEnqueue: ({ context, event }) => {
+      if (event.type !== 'command') return;
+      const refusal = refusalOf(context, event.request.command);
+      if (refusal) event.request.reject(refusal);
+      else context.mailbox.push(event.request);
+    },
+    mailExpiry: assign(({ context }) => {
+      context.mailbox.push({
+        command: { type: 'ReleaseExpired' },
+        deadline: Number.POSITIVE_INFINITY,
+        resolve: () => undefined,
+        reject: () => undefined,
+      });
+      return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
     }),
-    screenOrEnqueue: assign({
-      mailbox: ({ context, event }) => {
-        if (event.type !== 'command') return context.mailbox;
-        const refusal = refusalOf(context, event.request.command);
-        if (refusal) {
-          event.request.reject(refusal);
-          return context.mailbox;
-        }
-        return [...context.mailbox, event.request];
-      },
-    }),
-    mailExpiry: assign({
-      mailbox: ({ context }) => [
-        ...context.mailbox,
-        {
-          command: { type: 'ReleaseExpired' },
-          deadline: Number.POSITIVE_INFINITY,
-          resolve: () => undefined,
-          reject: () => undefined,
-        } satisfies Request,
-      ],
-      expiryBackoffUntil: ({ context }) => context.ports.now() + EXPIRY_RETRY_MS,
-    }),
-    takeNext: assign(({ context }) => ({ current: context.mailbox[0], mailbox: context.mailbox.slice(1), conflicts: 0 })),
+    takeNext: assign(({ context }) => ({ current: context.mailbox.shift(), conflicts: 0 })),
     decideCurrent: assign(({ context }) => {
       const request = context.current;
       if (!request) return { refusal: new GuichetError('INTERNAL', 'no command to decide'), pending: undefined };

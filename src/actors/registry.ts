@@ -4,12 +4,12 @@
  * gateways arrive here too), and tells listeners about every event once it is applied.
  */
 import { createActor, type Actor } from 'xstate';
-import { ulid } from 'ulid';
+import { newId } from '../ids.js';
 import { GuichetError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, Following } from '../events/store.js';
 import type { Concert } from '../catalog.js';
-import { DEFAULT_RULES, evolve, initialState, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
+import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
@@ -54,8 +54,9 @@ export class Registry {
   /**
    * Replays the log, then follows it live. Resolves when every actor is ready.
    *
-   * During the replay the registry folds events itself with the pure `evolve` (a few times
-   * faster than sending each to its machine) and hands each actor its state at the end, in
+   * During the replay the registry folds events itself, in place on arrays it owns (several
+   * times faster than sending each to its machine, and no copy of the seats per event), and
+   * hands each actor its state at the end, in
    * the same callback that delivered the last replayed event: an event that comes after it
    * is sent to an actor that is already loaded.
    */
@@ -63,8 +64,9 @@ export class Registry {
     const { store } = this.options;
     for (const concert of this.catalog) this.spawn(concert);
     const untilSeq = (await store.position()).lastSeq;
-    const replayed = new Map<string, { state: ConcertState; lastSeq: number }>(
-      this.catalog.map((c) => [c.id, { state: this.states.get(c.id)!, lastSeq: 0 }]),
+    // Each concert's seats during the replay: arrays private to it, folded in place.
+    const replayed = new Map<string, { seats: Seat[]; lastSeq: number }>(
+      this.catalog.map((c) => [c.id, { seats: [...this.states.get(c.id)!.seats], lastSeq: 0 }]),
     );
     let loading = true;
     let events = 0;
@@ -73,7 +75,12 @@ export class Registry {
     const finishLoading = () => {
       if (!loading) return;
       loading = false;
-      for (const [id, actor] of this.actors) actor.send({ type: 'loaded', ...replayed.get(id)! });
+      for (const [id, actor] of this.actors) {
+        const { seats, lastSeq } = replayed.get(id)!;
+        const state: ConcertState = { ...this.states.get(id)!, seats };
+        this.states.set(id, state);
+        actor.send({ type: 'loaded', state, lastSeq });
+      }
       loaded();
     };
     if (untilSeq === 0) finishLoading();
@@ -86,9 +93,9 @@ export class Registry {
         }
         const folded = replayed.get(event.concert);
         if (!folded || event.seq <= folded.lastSeq) return;
-        folded.state = evolve(folded.state, event);
+        evolveInPlace(folded.seats, event);
         folded.lastSeq = event.seq;
-        this.applied(event, folded.state);
+        this.index(event);
       },
       onInvalid: (seq, err) => this.options.onInvalidEvent?.(seq, err),
       onPosition: (seq) => {
@@ -168,7 +175,7 @@ export class Registry {
       readAfter: (id, afterSeq, untilSeq) => store.readConcert(id, afterSeq, { untilSeq }),
       applied: (event, next) => this.applied(event, next),
       now: this.now,
-      newId: () => ulid(),
+      newId,
       source: this.options.source,
     };
     const actor = createActor(concertMachine, { input: { state, rules: this.rules, ports } });
@@ -177,10 +184,15 @@ export class Registry {
     this.actors.set(concert.id, actor);
   }
 
-  private applied(event: StoredEvent, state: ConcertState): void {
-    this.states.set(event.concert, state);
+  /** Keeps the reference index (reference → concert) in step with the bookings. */
+  private index(event: StoredEvent): void {
     if (event.type === 'SeatBooked') this.references.set(event.data.reference, event.concert);
     if (event.type === 'BookingCancelled') this.references.delete(event.data.reference);
+  }
+
+  private applied(event: StoredEvent, state: ConcertState): void {
+    this.states.set(event.concert, state);
+    this.index(event);
     for (const listener of this.listeners) {
       try {
         listener(event, state);

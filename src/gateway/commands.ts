@@ -2,7 +2,7 @@
  * What each verb does. A handler checks its arguments, asks the registry, and returns the
  * `OK` payload or throws the GuichetError that becomes `ERR CODE message`.
  */
-import { ulid } from 'ulid';
+import { newId } from '../ids.js';
 import { GuichetError } from '../errors.js';
 import type { Concert } from '../catalog.js';
 import type { Registry } from '../actors/registry.js';
@@ -201,7 +201,7 @@ async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEn
   const seat = Number(seatArg);
   const max = env.registry.rules.maxHoldsPerHolder;
   if (liveHolds(s, env.now()) >= max) throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once`);
-  const holdId = ulid();
+  const holdId = newId();
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
   s.holds.set(holdId, { concert: concert!, seat, expiresAt: Number.POSITIVE_INFINITY });
   try {

@@ -95,7 +95,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server: Server = createServer(accept);
   server.on('error', (err) => log.error(`gateway: ${err.message}`));
-  server.listen(options.port, options.host);
+  // A deep accept queue: with Node's default (511) a burst of thousands of connections left
+  // half of them connected (SYN cookies) but never accepted, waiting for a HELLO that never came.
+  server.listen({ port: options.port, host: options.host, backlog: 4096 });
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {

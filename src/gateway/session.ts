@@ -3,7 +3,7 @@
  * replies, and cleans up after itself (its holds are released when it closes).
  */
 import type { Socket } from 'node:net';
-import { ulid } from 'ulid';
+import { newId } from '../ids.js';
 import { GuichetError, toGuichetError } from '../errors.js';
 import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
@@ -23,7 +23,7 @@ export interface SessionOptions {
 }
 
 export class Session implements SessionView {
-  readonly id = ulid();
+  readonly id = newId();
   readonly address: string;
   firstName?: string;
   lastName?: string;

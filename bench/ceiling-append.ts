@@ -1,0 +1,107 @@
+/**
+ * The throughput ceiling: raw JetStream appends with an expected last subject sequence and a
+ * msg id (what every event append carries), one chain per subject like one actor per concert
+ * (each append waits for the previous one's ack), all chains in parallel from one Node
+ * process. Appends to its own stream with the TICKETS settings, so the log stays clean.
+ *
+ *   node dist/bench/ceiling-append.js --nats nats://127.0.0.1:4222 --subjects 100 --duration 3000 [--follow]
+ * Prints one JSON line: appends/s in the measured window and the per-append latency.
+ */
+import { connect } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, jetstreamManager, StorageType, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
+import { ulid } from 'ulid';
+import { encodeEvent } from '../src/events/envelope.js';
+import { summarize } from './lib/stats.js';
+import { nowMs } from './lib/net.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const url = flag('--nats', 'nats://127.0.0.1:4222');
+const subjects = Number(flag('--subjects', '100'));
+const durationMs = Number(flag('--duration', '3000'));
+const warmupMs = Number(flag('--warmup', '500'));
+/** Also follow the stream live with an ordered consumer, as every gateway does. */
+const follow = args.includes('--follow');
+const STREAM = 'BENCH_CEILING';
+
+const nc = await connect({ servers: url });
+const jsm = await jetstreamManager(nc);
+try {
+  await jsm.streams.info(STREAM);
+} catch (err) {
+  if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+  await jsm.streams.add({
+    name: STREAM,
+    subjects: ['bench.ceiling.*'],
+    storage: StorageType.File,
+    num_replicas: 1,
+    deny_delete: true,
+    deny_purge: true,
+    duplicate_window: 2 * 60 * 1_000_000_000,
+    allow_direct: true,
+  });
+}
+const js = jetstream(nc);
+
+// A payload of the size of a real SeatBooked event.
+const payload = (concert: string) =>
+  encodeEvent({
+    id: ulid(),
+    v: 1,
+    concert,
+    at: new Date().toISOString(),
+    source: 'gw-bench',
+    type: 'SeatBooked',
+    data: { seat: 123, hold: ulid(), reference: '1234567897', firstName: 'Bench', lastName: 'Client' },
+  });
+
+let followed = 0;
+let following: { close(): Promise<void | Error> } | undefined;
+if (follow) {
+  const last = (await jsm.streams.info(STREAM)).state.last_seq;
+  const consumer = await js.consumers.get(STREAM, {
+    filter_subjects: 'bench.ceiling.*',
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: last + 1,
+  });
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  following = messages;
+  void (async () => {
+    for await (const msg of messages) {
+      followed += msg.data.length > 0 ? 1 : 0;
+      void msg.seq;
+    }
+  })();
+}
+
+const started = nowMs();
+const windowStart = started + warmupMs;
+const endAt = windowStart + durationMs;
+let counted = 0;
+const latency: number[] = [];
+const run = Date.now().toString(36);
+
+await Promise.all(
+  Array.from({ length: subjects }, async (_, i) => {
+    const subject = `bench.ceiling.${run}-${i}`;
+    let last = 0;
+    while (nowMs() < endAt) {
+      const t = nowMs();
+      const ack = await js.publish(subject, payload(`c${i}`), { msgID: ulid(), expect: { lastSubjectSequence: last }, timeout: 5_000 });
+      last = ack.seq;
+      const done = nowMs();
+      if (done >= windowStart && done <= endAt) {
+        counted++;
+        latency.push(done - t);
+      }
+    }
+  }),
+);
+await following?.close();
+await nc.drain();
+process.stdout.write(
+  `${JSON.stringify({ subjects, follow, followed, durationMs, appends: counted, appendsPerSec: counted / (durationMs / 1000), latency: summarize(latency) })}\n`,
+);

@@ -1,0 +1,102 @@
+/**
+ * A nats-server for one benchmark: loopback, a free port, a JetStream store in a temporary
+ * directory (or a kept one, for the cold-start log), `sync_interval: always` like nats.conf
+ * or the server's default (flush every 2 minutes).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { freePort, waitForPort } from './net.js';
+
+export type SyncSetting = 'always' | 'default';
+
+export interface BenchNats {
+  url: string;
+  port: number;
+  pid: number;
+  sync: SyncSetting;
+  storeDir: string;
+  connect(): Promise<NatsConnection>;
+  stop(): Promise<void>;
+}
+
+export function natsServerVersion(): string {
+  const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error('nats-server is not installed (scripts/install-nats-server.sh installs 2.10 on Debian/Ubuntu)');
+  }
+  return probe.stdout.trim();
+}
+
+export async function startNats(options: { sync: SyncSetting; storeDir?: string }): Promise<BenchNats> {
+  const port = await freePort();
+  const work = await mkdtemp(join(tmpdir(), 'guichet-bench-nats-'));
+  const storeDir = options.storeDir ?? join(work, 'store');
+  await mkdir(storeDir, { recursive: true });
+  const conf = join(work, 'nats.conf');
+  await writeFile(
+    conf,
+    [
+      `listen: 127.0.0.1:${port}`,
+      'server_name: guichet-bench',
+      'jetstream {',
+      `  store_dir: ${JSON.stringify(storeDir)}`,
+      ...(options.sync === 'always' ? ['  sync_interval: always'] : []),
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const proc: ChildProcess = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  proc.once('error', () => undefined);
+  const exited = new Promise<never>((_, reject) =>
+    proc.once('exit', (code) => reject(new Error(`nats-server exited (${code}) during start: ${stderr}`))),
+  );
+  exited.catch(() => undefined);
+  const url = `nats://127.0.0.1:${port}`;
+  await Promise.race([waitForPort(port, 15_000).then(() => waitForJetStream(url)), exited]);
+  return {
+    url,
+    port,
+    pid: proc.pid!,
+    sync: options.sync,
+    storeDir,
+    connect: () => connect({ servers: url }),
+    async stop() {
+      if (proc.exitCode === null) {
+        const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      // The kept store (cold start) lives outside `work`.
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The port opens before JetStream answers: wait for a working account info. */
+async function waitForJetStream(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let nc: NatsConnection | undefined;
+    try {
+      nc = await connect({ servers: url, timeout: 1_000 });
+      const jsm = await jetstreamManager(nc);
+      await jsm.getAccountInfo();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await nc?.close().catch(() => undefined);
+    }
+  }
+}

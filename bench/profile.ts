@@ -1,0 +1,107 @@
+/**
+ * Summarizes a V8 CPU profile (`node --cpu-prof`, or `npm run bench -- <name> --profile`):
+ * time by area (src/ modules, xstate, the NATS client, node internals, GC, idle), then the
+ * functions with the most self time and the most inclusive time.
+ *
+ *   node dist/bench/profile.js <file.cpuprofile> [--top 25] [--window FROM:TO]
+ *
+ * --window takes seconds from the profile's start (the busy-per-second line shows the phases).
+ */
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const args = process.argv.slice(2);
+const file = args.find((a) => !a.startsWith('--'));
+if (!file) {
+  process.stderr.write('usage: node dist/bench/profile.js <file.cpuprofile> [--top N]\n');
+  process.exit(2);
+}
+const topIndex = args.indexOf('--top');
+const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
+const windowIndex = args.indexOf('--window');
+const [fromS, toS] = windowIndex >= 0 ? args[windowIndex + 1]!.split(':').map(Number) : [0, Infinity];
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+
+// Self time per node from the samples and their time deltas (µs), within the window.
+const self = new Map<number, number>();
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const busyPerSecond: number[] = [];
+let at = 0;
+profile.samples.forEach((id, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  at += dt;
+  const second = Math.floor(at / 1e6);
+  if (!idleIds.has(id)) busyPerSecond[second] = (busyPerSecond[second] ?? 0) + dt;
+  if (at / 1e6 < (fromS ?? 0) || at / 1e6 > (toS ?? Infinity)) return;
+  self.set(id, (self.get(id) ?? 0) + dt);
+});
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+
+function where(n: Node): string {
+  const { url } = n.callFrame;
+  if (!url) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native)';
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (m) return m[1]!;
+  const s = /dist\/(src\/[^/]+\/[^/]+|src\/[^/]+|bench\/[^/]+)\.js/.exec(url);
+  if (s) return s[1]!;
+  if (url.startsWith('node:')) return 'node internals';
+  return url.replace(/^file:\/\//, '');
+}
+
+function label(n: Node): string {
+  const { functionName, url, lineNumber } = n.callFrame;
+  const short = url.replace(/^file:\/\//, '').replace(/.*\/(node_modules|dist)\//, '');
+  return `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
+}
+
+const areas = new Map<string, number>();
+const selfByFn = new Map<string, number>();
+for (const [id, us] of self) {
+  const n = byId.get(id)!;
+  areas.set(where(n), (areas.get(where(n)) ?? 0) + us);
+  selfByFn.set(label(n), (selfByFn.get(label(n)) ?? 0) + us);
+}
+
+// Inclusive time per function: each sample counts once for every distinct function on its stack.
+const inclusive = new Map<string, number>();
+const stackCache = new Map<number, string[]>();
+function stack(id: number): string[] {
+  const cached = stackCache.get(id);
+  if (cached) return cached;
+  const labels = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) labels.add(label(byId.get(cur)!));
+  const list = [...labels];
+  stackCache.set(id, list);
+  return list;
+}
+for (const [id, us] of self) for (const l of stack(id)) inclusive.set(l, (inclusive.get(l) ?? 0) + us);
+
+const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
+const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
+const print = (title: string, map: Map<string, number>, n: number) => {
+  process.stdout.write(`\n${title}\n`);
+  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) process.stdout.write(`${ms(us)} ${pct(us)}  ${k}\n`);
+};
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled${windowIndex >= 0 ? ` in the window ${fromS}–${toS} s` : ''}\n`);
+process.stdout.write(
+  `busy per second (CPU %, from the profile's start): ${Array.from(busyPerSecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1e4)}`).join(' ')}\n`,
+);
+print('by area (self time)', areas, 30);
+print('functions by self time', selfByFn, top);
+print('functions by inclusive time', inclusive, top);
