@@ -8,8 +8,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort, waitForPort } from './net.js';
+import { waitForJetStream } from '../../test/support/nats.js';
 
 export type SyncSetting = 'always' | 'default';
 
@@ -60,7 +60,7 @@ export async function startNats(options: { sync: SyncSetting; storeDir?: string 
   );
   exited.catch(() => undefined);
   const url = `nats://127.0.0.1:${port}`;
-  await Promise.race([waitForPort(port, 15_000).then(() => waitForJetStream(url)), exited]);
+  await Promise.race([waitForPort(port, 15_000).then(() => waitForJetStream(url, 30_000)), exited]);
   return {
     url,
     port,
@@ -82,21 +82,3 @@ export async function startNats(options: { sync: SyncSetting; storeDir?: string 
   };
 }
 
-/** The port opens before JetStream answers: wait for a working account info. */
-async function waitForJetStream(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    let nc: NatsConnection | undefined;
-    try {
-      nc = await connect({ servers: url, timeout: 1_000 });
-      const jsm = await jetstreamManager(nc);
-      await jsm.getAccountInfo();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      await nc?.close().catch(() => undefined);
-    }
-  }
-}

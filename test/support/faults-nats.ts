@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { freePort, waitForPort } from './net.js';
+import { waitForJetStream } from './nats.js';
 import type { TestNats } from './nats.js';
 
 export type SyncSetting = 'always' | 'default';
@@ -91,19 +91,3 @@ export async function startConfiguredNats(options: { sync: SyncSetting }): Promi
   };
 }
 
-async function waitForJetStream(url: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    let nc: NatsConnection | undefined;
-    try {
-      nc = await connect({ servers: url, timeout: 1_000 });
-      await (await jetstreamManager(nc)).getAccountInfo();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      await nc?.close().catch(() => undefined);
-    }
-  }
-}

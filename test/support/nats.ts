@@ -77,9 +77,9 @@ export async function startNats(): Promise<TestNats> {
 }
 
 /** The port opens before JetStream is ready to answer; wait for a working account info. */
-async function waitForJetStream(url: string): Promise<void> {
+export async function waitForJetStream(url: string, timeoutMs = 10_000): Promise<void> {
   const { jetstreamManager } = await import('@nats-io/jetstream');
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     let nc: NatsConnection | undefined;
     try {
