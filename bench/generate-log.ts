@@ -14,6 +14,7 @@ import { encodeEvent, EVENT_VERSION, type EventEnvelope, type ReleaseReason } fr
 import type { EventStore } from '../src/events/store.js';
 import { subjectFor } from '../src/events/subjects.js';
 import type { Concert } from '../src/catalog.js';
+import { seededRandom as prng } from '../test/support/random.js';
 
 export interface GenerateOptions {
   events: number;
@@ -59,17 +60,6 @@ interface Hall {
   figures: ExpectedConcert;
 }
 
-/** A small, fast, seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const FIRST = ['Zoë', 'Jean Pierre', 'Amélie', 'Łukasz', 'Søren', 'Inès', 'Noah', 'Mía'];
 const LAST = ["O'Brien", 'Dupont-Lévêque', 'Nguyễn', 'Müller', 'García Márquez', 'Smith', 'Østergaard', 'Kowalski'];

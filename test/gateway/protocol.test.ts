@@ -15,6 +15,7 @@ import {
   type Request,
 } from '../../src/gateway/protocol.js';
 import { GuichetError } from '../../src/errors.js';
+import { seededRandom as random } from '../support/random.js';
 
 /** What parseRequest makes of `line`: the request, undefined, or the error it throws as plain data. */
 function parsed(line: string): Request | undefined | { error: { code: string; tag: string | undefined; message: string } } {
@@ -32,17 +33,6 @@ const refused = (code: string, tag: string | undefined, message: string) => ({ e
 const BAD_TAG = 'a tag is # and 1-32 letters, digits or _.:-';
 const UNCLOSED = 'unclosed double quote';
 
-/** A small deterministic generator (mulberry32), so that a failing string can be found again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ================================================================== constants
 
