@@ -38,6 +38,7 @@ export class Session implements SessionView {
   private readonly reader: LineReader;
   /** Resolves when the queue is empty: shutdown waits for it. */
   private idleWaiters: Array<() => void> = [];
+  private cleanUpDone?: Promise<void>;
 
   constructor(
     private readonly socket: Socket,
@@ -193,8 +194,6 @@ export class Session implements SessionView {
   private log(message: string): void {
     this.options.log.info(`${this.label} ${message}`);
   }
-
-  private cleanUpDone?: Promise<void>;
 
   /** Once: unwatch, release live holds (reason `disconnected`), tell the server. */
   private cleanUp(): Promise<void> {
