@@ -15,6 +15,7 @@ import type { EventStore } from '../src/events/store.js';
 import { subjectFor } from '../src/events/subjects.js';
 import type { Concert } from '../src/catalog.js';
 import { seededRandom as prng } from '../test/support/random.js';
+import type { ConcertReport } from '../src/audit/auditor.js';
 
 export interface GenerateOptions {
   events: number;
@@ -28,16 +29,8 @@ export interface GenerateOptions {
   holdMs?: number;
 }
 
-export interface ExpectedConcert {
-  holds: number;
-  bookings: number;
-  cancellations: number;
-  releases: Record<ReleaseReason, number>;
-  /** Holds that ran out with nothing written (free by expiry), counted as the audit counts them at `end`. */
-  lapsed: number;
-  occupancy: { free: number; held: number; booked: number };
-  map: string;
-}
+/** What the audit must report for a concert of the generated log, as of `end`. */
+export type ExpectedConcert = Pick<ConcertReport, 'holds' | 'bookings' | 'cancellations' | 'releases' | 'lapsed' | 'occupancy' | 'map'>;
 
 export interface GeneratedLog {
   catalog: Concert[];

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
-import { startConfiguredNats, type SyncSetting } from '../support/faults-nats.js';
+import { startNats, type SyncSetting } from '../support/nats.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,7 +47,7 @@ async function appendLoop(js: JetStreamClient, subject: string, until: number): 
 }
 
 async function measure(sync: SyncSetting, writers: number, stream: string): Promise<number> {
-  const nats = await startConfiguredNats({ sync });
+  const nats = await startNats({ sync });
   try {
     const nc = await nats.connect();
     const jsm = await jetstreamManager(nc);

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
-import { startConfiguredNats, type ConfiguredNats } from '../support/faults-nats.js';
+import { startNats, type TestNats } from '../support/nats.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/process.js';
 import { auditLog, compareWithLog, mapOf, percentile, readLog, report, settle, sleep, sortedCounts, tally, within, writeCatalog, type Counts } from '../support/faults.js';
 import { loadFigures, runBookingLoad } from '../support/faults-load.js';
@@ -40,7 +40,7 @@ const FREEZE_MS = 8_000;
 const PROBE_EVERY_MS = 100;
 
 interface Ctx {
-  nats: ConfiguredNats;
+  nats: TestNats;
   a: GatewayProcess;
   b: GatewayProcess;
 }
@@ -48,7 +48,7 @@ interface Ctx {
 const Outage = suite<Ctx>('faults: NATS restarted and killed under load');
 
 Outage.before(async (ctx) => {
-  ctx.nats = await startConfiguredNats({ sync: 'always' });
+  ctx.nats = await startNats({ sync: 'always' });
   const concerts = await writeCatalog(CATALOG);
   [ctx.a, ctx.b] = await Promise.all([
     startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 30, gatewayId: 'gw-out-a' }),

@@ -1,19 +1,25 @@
 /**
  * A real nats-server for tests: a free port on loopback, a temporary JetStream store, stopped
  * (and its store removed) at the end. `restart()` keeps the store, as a crash and reboot would.
+ * `sync: 'always'` starts it with `sync_interval: always`, as nats.conf does (every
+ * acknowledged write on disk); the default is the server's (flush every 2 minutes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { track } from './children.js';
 import { freePort, waitForPort } from './net.js';
 
+export type SyncSetting = 'always' | 'default';
+
 export interface TestNats {
   url: string;
   port: number;
   storeDir: string;
+  sync: SyncSetting;
+  configFile: string;
   connect(): Promise<NatsConnection>;
   /** SIGKILL and start again on the same port and store. */
   restart(options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
@@ -25,14 +31,18 @@ export interface TestNats {
   stop(): Promise<void>;
 }
 
-export async function startNats(): Promise<TestNats> {
+export async function startNats(options: { sync?: SyncSetting } = {}): Promise<TestNats> {
+  const sync = options.sync ?? 'default';
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'guichet-nats-'));
+  const configFile = join(storeDir, 'nats.conf');
+  const jetstream = [`  store_dir: ${JSON.stringify(join(storeDir, 'js'))}`];
+  if (sync === 'always') jetstream.push('  sync_interval: always');
+  await writeFile(configFile, [`listen: 127.0.0.1:${port}`, 'jetstream {', ...jetstream, '}', ''].join('\n'));
   let proc: ChildProcess | undefined;
 
   const start = async () => {
-    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
-    proc = track(spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+    proc = track(spawn('nats-server', ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
@@ -48,9 +58,10 @@ export async function startNats(): Promise<TestNats> {
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
     p.kill(signal);
+    p.kill('SIGCONT'); // a paused server would not act on SIGTERM
     await gone;
   };
 
@@ -59,11 +70,13 @@ export async function startNats(): Promise<TestNats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    sync,
+    configFile,
     connect: () => connect({ servers: `nats://127.0.0.1:${port}` }),
     start,
     kill,
-    pause: () => proc?.kill('SIGSTOP'),
-    resume: () => proc?.kill('SIGCONT'),
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     restart: async ({ signal = 'SIGKILL', downMs = 0 } = {}) => {
       await kill(signal);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
