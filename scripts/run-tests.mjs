@@ -1,39 +1,103 @@
 #!/usr/bin/env node
-// Runs the uvu suites compiled under dist/ and ends with the plain closing line
-// "N passed, N failed" (and skipped) that CI reads.
-// Usage: run-tests.mjs <dir under test/> [--ignore <regex>]
+// Runs the uvu test files compiled under dist/, each in its own process, one after another,
+// and ends with the plain closing line "N passed, N failed, N skipped" that CI reads.
+//
+// One process per file: uvu stops the whole run at the first suite whose hook throws
+// ("Exiting early before testing is finished"), which would hide every later file's result;
+// a file that leaves a socket or a timer open would also hold the run for ever. Here each
+// file is reported on its own and the run goes on.
+//
+// Usage: run-tests.mjs <dir under test/> [--ignore <regex>] [--filter <regex>]
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
-// uvu's package exports do not list its bin; it is at a fixed place in node_modules.
-const uvu = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const [dir = 'test', ...rest] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const dir = args[0] && !args[0].startsWith('--') ? args.shift() : 'test';
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? new RegExp(args[i + 1]) : undefined;
+};
+const ignore = option('--ignore');
+const filter = option('--filter');
+const root = join('dist', dir);
 
-const child = spawn(process.execPath, [uvu, `dist/${dir}`, '\\.test\\.js$', ...rest], { stdio: ['ignore', 'pipe', 'inherit'] });
-let tail = '';
-let summaryTimer;
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
-  // uvu prints its summary when every suite has run; a suite that left a socket or a timer
-  // behind would then keep the process alive for ever. Give it 15 s to exit, then end it.
-  if (!summaryTimer && /Duration:/.test(tail)) {
-    summaryTimer = setTimeout(() => {
-      console.error('\nthe test process did not exit 15 s after its summary (a suite left something open): ending it');
-      hungAfterSummary = true;
-      child.kill('SIGKILL');
-    }, 15_000);
-    summaryTimer.unref();
+/** Time a file may take after it printed its summary before it is ended (something left open). */
+const EXIT_GRACE_MS = 15_000;
+
+const files = walk(root)
+  .filter((f) => f.endsWith('.test.js'))
+  .map((f) => relative(root, f))
+  .filter((f) => !ignore?.test(f) && (!filter || filter.test(f)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no test files under ${root} (did the build run?)`);
+  process.exit(1);
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const broken = [];
+const started = Date.now();
+for (const file of files) {
+  const result = await runFile(join(root, file));
+  totals.passed += result.passed;
+  totals.failed += result.failed;
+  totals.skipped += result.skipped;
+  if (result.failed > 0) broken.push(`${file}${result.reason ? ` (${result.reason})` : ''}`);
+}
+
+console.log(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+if (broken.length > 0) console.log(`failing: ${broken.join(', ')}`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failed > 0 ? 1 : 0);
+
+function walk(path) {
+  let entries;
+  try {
+    entries = readdirSync(path);
+  } catch {
+    return [];
   }
-});
-let hungAfterSummary = false;
-child.on('exit', (code, signal) => {
-  // uvu's summary: "  Total:     12\n  Passed:    11\n  Skipped:   0"
-  const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
-  const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  const failed = Math.max(0, total - passed - skipped) + (code === 0 ? 0 : total === 0 || hungAfterSummary ? 1 : 0);
-  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(hungAfterSummary ? 1 : (code ?? (signal ? 1 : 0)));
-});
+  return entries.flatMap((name) => {
+    const full = join(path, name);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+}
+
+/** Runs one file; its counts come from uvu's summary ("Total: 12 / Passed: 11 / Skipped: 0"). */
+function runFile(path) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let tail = '';
+    let hung = false;
+    let graceTimer;
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4000);
+      if (!graceTimer && /Duration:/.test(tail)) {
+        graceTimer = setTimeout(() => {
+          hung = true;
+          console.error(`\n${path} did not exit ${EXIT_GRACE_MS / 1000} s after its summary (a suite left something open): ending it`);
+          child.kill('SIGKILL');
+        }, EXIT_GRACE_MS);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(graceTimer);
+      const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
+      const summary = /Total:\s+(\d+)[\s\S]*?Passed:\s+(\d+)[\s\S]*?Skipped:\s+(\d+)/.exec(plain);
+      const total = Number(summary?.[1] ?? 0);
+      const passed = Number(summary?.[2] ?? 0);
+      const skipped = Number(summary?.[3] ?? 0);
+      let failed = Math.max(0, total - passed - skipped);
+      let reason = '';
+      if (!summary) reason = `stopped before its summary: ${signal ?? `exit ${code}`}`;
+      else if (hung) reason = 'left something open';
+      else if (code !== 0 && failed === 0) reason = `exit ${code}`;
+      // A file that crashed, hung or exited non-zero with every test passed still counts as one failure.
+      if (reason && failed === 0) failed = 1;
+      resolve({ passed, failed, skipped, reason });
+    });
+  });
+}

@@ -3,7 +3,7 @@
  * crafted to break each rule (written straight to the stream), holes in a stream that allows
  * deletes, --until and --concert, and the command's output and exit code.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

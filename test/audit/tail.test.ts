@@ -1,5 +1,5 @@
 /** `guichet tail`: follows the events of every gateway live, in stream order, one line each. */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,12 +39,12 @@ Tail.before(async (ctx) => {
   ctx.done = [];
 });
 Tail.after(async (ctx) => {
-  ctx.a.close();
-  ctx.b.close();
-  await ctx.gw1.close();
-  await ctx.gw2.close();
-  await ctx.nc.close();
-  await ctx.nats.stop();
+  ctx.a?.close();
+  ctx.b?.close();
+  await ctx.gw1?.close();
+  await ctx.gw2?.close();
+  await ctx.nc?.close();
+  await ctx.nats?.stop();
 });
 
 function follow(ctx: Ctx, options: Partial<Parameters<typeof startTail>[1]> = {}) {

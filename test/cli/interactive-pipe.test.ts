@@ -3,7 +3,7 @@
  * (`printf '…' | guichet client 127.0.0.1 <port>`), against a real gateway and nats-server:
  * booking, cancelling, and every branch that asks again.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
  * the user's own hold shows as H, and Ctrl-C gives the seat back. Skipped, saying why, when
  * tmux is missing.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import type { Guichet } from '../../src/guichet.js';

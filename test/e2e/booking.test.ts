@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import type { GuichetClient, SeatEvent } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
@@ -22,8 +22,8 @@ Booking.after.each((ctx) => {
   for (const c of ctx.open.splice(0)) c.close();
 });
 Booking.after(async (ctx) => {
-  await ctx.node.close();
-  await ctx.nats.stop();
+  await ctx.node?.close();
+  await ctx.nats?.stop();
 });
 
 async function connect(ctx: Ctx): Promise<GuichetClient> {

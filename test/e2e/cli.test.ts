@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -48,7 +48,7 @@ Cli.before(async (ctx) => {
 });
 Cli.after(async (ctx) => {
   if (ctx.server && ctx.server.exitCode === null) await stopServer(ctx, 'SIGKILL');
-  await rm(ctx.dir, { recursive: true, force: true });
+  if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
 });
 
 Cli('server with an embedded nats-server: book, cancel, restart, keep the data, stop cleanly', async (ctx) => {

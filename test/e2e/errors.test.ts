@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
@@ -26,8 +26,8 @@ Errors.before.each(async (ctx) => {
 });
 Errors.after.each((ctx) => ctx.c.close());
 Errors.after(async (ctx) => {
-  await ctx.node.close();
-  await ctx.nats.stop();
+  await ctx.node?.close();
+  await ctx.nats?.stop();
 });
 
 /** Sends a raw line and resolves with the next line the server writes back. */

@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
@@ -12,9 +12,9 @@ Races.before(async (ctx) => {
   ctx.b = await startNode(ctx.nats, { gatewayId: 'gw-b' });
 });
 Races.after(async (ctx) => {
-  await ctx.a.close();
-  await ctx.b.close();
-  await ctx.nats.stop();
+  await ctx.a?.close();
+  await ctx.b?.close();
+  await ctx.nats?.stop();
 });
 
 async function race(nodes: Guichet[], clients: number, concert: string, seat: number) {

@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
 import { client, eventually, rejectsWith, startNats, startNode, type TestNats } from '../support/guichet.js';
@@ -9,7 +9,7 @@ Restart.before(async (ctx) => {
   ctx.nats = await startNats();
 });
 Restart.after(async (ctx) => {
-  await ctx.nats.stop();
+  await ctx.nats?.stop();
 });
 
 Restart('a restarted gateway keeps every booking and cancellation', async ({ nats }) => {

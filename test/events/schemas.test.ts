@@ -3,7 +3,7 @@
  * (validateEnvelope), the AsyncAPI document names the real stream and subjects, the examples
  * in the docs validate, and every event a real gateway writes validates too.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -196,9 +196,9 @@ Written.before(async (ctx) => {
   await reading.done;
 });
 Written.after(async (ctx) => {
-  await ctx.node.close();
-  await ctx.nc.close();
-  await ctx.nats.stop();
+  await ctx.node?.close();
+  await ctx.nc?.close();
+  await ctx.nats?.stop();
 });
 
 Written('the gateway wrote each event type and each release reason', (ctx) => {

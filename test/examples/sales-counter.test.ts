@@ -2,7 +2,7 @@
  * examples/sales-counter, run as another service would run it: against a real gateway's
  * stream, resuming through its durable consumer, and stopping on a version it does not know.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -62,10 +62,10 @@ Counter.before(async (ctx) => {
   ctx.state = join(ctx.dir, 'state.json');
 });
 Counter.after(async (ctx) => {
-  ctx.c.close();
-  await ctx.node.close();
-  await ctx.nats.stop();
-  await rm(ctx.dir, { recursive: true, force: true });
+  ctx.c?.close();
+  await ctx.node?.close();
+  await ctx.nats?.stop();
+  if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
 });
 
 Counter('counts the seats sold per concert', async (ctx) => {

@@ -5,7 +5,7 @@
  * one restarted after it finds the seat free at once and writes the release. BOOK just
  * before the expiry succeeds, just after it answers HOLD_EXPIRED.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient } from '../../src/cli/client.js';
 import { startNats, type TestNats } from '../support/nats.js';
@@ -23,8 +23,8 @@ Clock.before(async (ctx) => {
 });
 
 Clock.after(async (ctx) => {
-  await ctx.g.stop();
-  await ctx.nats.stop();
+  await ctx.g?.stop();
+  await ctx.nats?.stop();
 });
 
 async function hold(c: GuichetClient, seats: number[]): Promise<Array<{ hold: string; seat: number; expiresAt: number }>> {

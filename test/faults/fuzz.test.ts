@@ -6,7 +6,7 @@
  * reply (counted against a model) or the connection closes cleanly after QUIT; a control
  * connection keeps getting PING replies within a bound meanwhile.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -52,8 +52,8 @@ Fuzz.before(async (ctx) => {
 });
 
 Fuzz.after(async (ctx) => {
-  await ctx.gateway.stop();
-  await ctx.nats.stop();
+  await ctx.gateway?.stop();
+  await ctx.nats?.stop();
 });
 
 interface Tally {

@@ -5,7 +5,7 @@
  * is in the log and found by the restarted gateway; the seats A held when it died come free
  * by expiry (--hold-seconds 2); no request waited longer than the bound.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
@@ -42,9 +42,9 @@ Kill.before(async (ctx) => {
 });
 
 Kill.after(async (ctx) => {
-  await ctx.a.stop();
-  await ctx.b.stop();
-  await ctx.nats.stop();
+  await ctx.a?.stop();
+  await ctx.b?.stop();
+  await ctx.nats?.stop();
 });
 
 Kill('kill -9 of a gateway under load: no reference lost, its holds expire, nobody waits forever', (ctx) =>

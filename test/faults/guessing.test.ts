@@ -5,7 +5,7 @@
  * connections at once from one address get no more tries than one after the other. The
  * resulting guess rate is printed (docs/reliability.md, docs/operations.md).
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient } from '../../src/cli/client.js';
 import { luhnCheckDigit } from '../../src/actors/reference.js';
@@ -28,8 +28,8 @@ Guess.before(async (ctx) => {
 });
 
 Guess.after(async (ctx) => {
-  await Promise.all(ctx.gateways.map((g) => g.stop()));
-  await ctx.nats.stop();
+  await Promise.all((ctx.gateways ?? []).map((g) => g.stop()));
+  await ctx.nats?.stop();
 });
 
 let counter = 100_000_000;

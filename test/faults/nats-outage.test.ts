@@ -5,7 +5,7 @@
  * away clients get ERR UNAVAILABLE at once (no hang); the gateways reconnect by themselves;
  * no acknowledged booking is lost; no append is stored twice (SeatBooked per hold ≤ 1).
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
@@ -57,9 +57,9 @@ Outage.before(async (ctx) => {
 });
 
 Outage.after(async (ctx) => {
-  await ctx.a.stop();
-  await ctx.b.stop();
-  await ctx.nats.stop();
+  await ctx.a?.stop();
+  await ctx.b?.stop();
+  await ctx.nats?.stop();
 });
 
 interface Settlement {

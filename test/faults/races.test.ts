@@ -3,7 +3,7 @@
  * the same seats of one concert, round after round: exactly one winner per seat, every time;
  * then what clients were told is compared with the log (folded with `evolve`).
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import type { GuichetClient } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
@@ -52,9 +52,9 @@ Races.before(async (ctx) => {
 });
 
 Races.after(async (ctx) => {
-  closeAll(ctx.clients);
-  await Promise.all(ctx.gateways.map((g) => g.stop()));
-  await ctx.nats.stop();
+  closeAll(ctx.clients ?? []);
+  await Promise.all((ctx.gateways ?? []).map((g) => g.stop()));
+  await ctx.nats?.stop();
 });
 
 const shuffle = <T>(items: T[]): T[] => {

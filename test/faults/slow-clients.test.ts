@@ -6,7 +6,7 @@
  * refuses the connection past the limit with ERR TOO_MANY_CONNECTIONS; --idle-timeout
  * closes an idle connection that watches nothing with ERR IDLE_TIMEOUT, and only that one.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -34,8 +34,8 @@ Slow.before(async (ctx) => {
 });
 
 Slow.after(async (ctx) => {
-  await Promise.all(ctx.gateways.map((g) => g.stop()));
-  await ctx.nats.stop();
+  await Promise.all((ctx.gateways ?? []).map((g) => g.stop()));
+  await ctx.nats?.stop();
 });
 
 async function gateway(ctx: { nats: TestNats; gateways: GatewayProcess[] }, options: { maxConnections?: number; idleTimeout?: number } = {}) {
