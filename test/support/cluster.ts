@@ -2,14 +2,13 @@
  * A real 3-node NATS cluster with JetStream on loopback, on free ports, for the scale-out
  * tests. Each node can be killed (SIGKILL) and started again on its own store.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { StorageType, jetstreamManager } from '@nats-io/jetstream';
-import { track } from './children.js';
-import { freePort, waitForPort } from './net.js';
+import { launchNatsServer, type LaunchedNatsServer } from './nats.js';
+import { freePort } from './net.js';
 
 export interface ClusterNode {
   name: string;
@@ -17,16 +16,40 @@ export interface ClusterNode {
   kill(): Promise<void>;
   start(): Promise<void>;
   readonly running: boolean;
+  /** The last lines this node logged. */
+  log(): string;
 }
 
 export interface TestCluster {
   nodes: ClusterNode[];
   /** Every node's URL, comma-separated (what a gateway is given to fail over). */
   urls: string;
+  /** Every node's last log lines, for a failure's message. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
-export async function startCluster(size = 3): Promise<TestCluster> {
+/**
+ * Starts the cluster; tries again on fresh ports when a node cannot start (a port picked as
+ * free can be taken before the node binds it, e.g. as another node's outgoing route port).
+ */
+export async function startCluster(size = 3, attempts = 3): Promise<TestCluster> {
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await configureCluster(size);
+    try {
+      await Promise.all(cluster.nodes.map((n) => n.start()));
+      await waitForStreamPlacement(cluster.urls, size);
+      return cluster;
+    } catch (err) {
+      await cluster.stop();
+      if (attempt >= attempts) throw err;
+      console.error(`  (cluster start ${attempt} failed, trying again on new ports: ${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+}
+
+/** The cluster's nodes, configured on free ports and not started (`startCluster` starts them). */
+export async function configureCluster(size: number): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'guichet-cluster-'));
   const clientPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
@@ -46,33 +69,35 @@ export async function startCluster(size = 3): Promise<TestCluster> {
         `cluster { name: guichet-test, listen: 127.0.0.1:${routePorts[i]}, routes: [${routes}] }`,
       ].join('\n'),
     );
-    let proc: ChildProcess | undefined;
+    let server: LaunchedNatsServer | undefined;
+    let lastLog = '';
     const port = clientPorts[i]!;
     nodes.push({
       name,
       url: `nats://127.0.0.1:${port}`,
       get running() {
-        return proc !== undefined && proc.exitCode === null;
+        return server !== undefined && server.child.exitCode === null;
       },
+      log: () => server?.log() ?? lastLog,
       async start() {
-        proc = track(spawn('nats-server', ['-c', config], { stdio: 'ignore' }));
-        await waitForPort(port, 10_000);
+        server = await launchNatsServer(config, port);
       },
       async kill() {
-        const p = proc;
-        proc = undefined;
-        if (!p || p.exitCode !== null) return;
-        const gone = new Promise<void>((r) => p.once('exit', () => r()));
-        p.kill('SIGKILL');
+        const s = server;
+        server = undefined;
+        if (!s) return;
+        lastLog = s.log();
+        if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+        const gone = new Promise<void>((r) => s.child.once('exit', () => r()));
+        s.child.kill('SIGKILL');
         await gone;
       },
     });
   }
-  await Promise.all(nodes.map((n) => n.start()));
-  await waitForMetaLeader(nodes.map((n) => n.url).join(','));
   return {
     nodes,
     urls: nodes.map((n) => n.url).join(','),
+    logs: () => nodes.map((n) => `--- ${n.name} (${n.url}) ---\n${n.log()}`).join('\n'),
     stop: async () => {
       await Promise.all(nodes.map((n) => n.kill()));
       await rm(dir, { recursive: true, force: true });
@@ -80,8 +105,12 @@ export async function startCluster(size = 3): Promise<TestCluster> {
   };
 }
 
-/** JetStream in a cluster answers once its meta group has a leader, and places R3 streams once all peers joined. */
-async function waitForMetaLeader(servers: string): Promise<void> {
+/**
+ * JetStream in a cluster answers once its meta group has a leader, and can place an R3 file
+ * stream (what the gateways will ask for) only once every peer has joined and reported.
+ * Probe with exactly such a stream.
+ */
+async function waitForStreamPlacement(servers: string, replicas: number): Promise<void> {
   const nc = await connect({ servers: servers.split(','), maxReconnectAttempts: -1 });
   try {
     const deadline = Date.now() + 30_000;
@@ -90,12 +119,11 @@ async function waitForMetaLeader(servers: string): Promise<void> {
         // jetstreamManager() itself asks for the account info: it fails until there is a leader.
         const jsm = await jetstreamManager(nc, { timeout: 2_000 });
         await jsm.getAccountInfo();
-        // A leader is not enough for an R3 stream: every peer must have joined. Probe with one.
-        await jsm.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: servers.split(',').length, storage: StorageType.Memory });
+        await jsm.streams.add({ name: 'CLUSTER_PROBE', subjects: ['cluster.probe'], num_replicas: replicas, storage: StorageType.File });
         await jsm.streams.delete('CLUSTER_PROBE');
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw err;
+        if (Date.now() > deadline) throw new Error(`the cluster could not place an R${replicas} stream within 30 s: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -42,16 +42,7 @@ export async function startNats(options: { sync?: SyncSetting } = {}): Promise<T
   let proc: ChildProcess | undefined;
 
   const start = async () => {
-    proc = track(spawn('nats-server', ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] }));
-    let stderr = '';
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
-    const exited = new Promise<never>((_, reject) =>
-      proc!.once('exit', (code) => reject(new Error(`nats-server exited (${code}) during start: ${stderr}`))),
-    );
-    proc.once('error', () => undefined);
-    await Promise.race([waitForPort(port, 10_000), exited]);
+    proc = (await launchNatsServer(configFile, port)).child;
     await waitForJetStream(`nats://127.0.0.1:${port}`);
   };
 
@@ -87,6 +78,31 @@ export async function startNats(options: { sync?: SyncSetting } = {}): Promise<T
       await rm(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface LaunchedNatsServer {
+  child: ChildProcess;
+  /** The last lines the server logged (it logs to stderr), for a failure's message. */
+  log(): string;
+}
+
+/**
+ * Spawns `nats-server -c configFile` and resolves once it listens on `port`; rejects with
+ * what the server logged when it exits first (a port taken, a bad configuration).
+ */
+export async function launchNatsServer(configFile: string, port: number): Promise<LaunchedNatsServer> {
+  const child = track(spawn('nats-server', ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-8000);
+  });
+  child.once('error', () => undefined);
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`nats-server (${configFile}) exited (${signal ?? code}) during start:\n${log}`))),
+  );
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(port, 10_000), exited]);
+  return { child, log: () => log };
 }
 
 /** The port opens before JetStream is ready to answer; wait for a working account info. */
