@@ -6,7 +6,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { newId } from './ids.js';
 import { Registry } from './actors/registry.js';
 import type { Concert } from './catalog.js';
-import { EventStore } from './events/store.js';
+import type { EventStore } from './events/store.js';
+import { openEventStore } from './events/open.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 
@@ -18,6 +19,8 @@ export interface GuichetOptions {
   holdSeconds: number;
   maxHolds?: number;
   replicas?: number;
+  /** How long to wait at start for JetStream to serve the stream (ms; default 60 s). */
+  natsWaitMs?: number;
   gatewayId?: string;
   log?: Logger;
   maxConnections?: number;
@@ -53,8 +56,11 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     throw new Error(`cannot reach NATS at ${options.natsUrl}: ${err.message}`);
   });
   try {
-    const store = await EventStore.open(nc);
-    await store.ensureStream({ replicas: options.replicas ?? 1 });
+    const store = await openEventStore(nc, {
+      replicas: options.replicas ?? 1,
+      waitMs: options.natsWaitMs ?? 60_000,
+      onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
+    });
     const registry = new Registry({
       store,
       catalog: options.catalog,

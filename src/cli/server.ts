@@ -26,6 +26,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     holdSeconds: config.holdSeconds,
     maxHolds: config.maxHolds,
     replicas: config.replicas,
+    natsWaitMs: config.natsWait * 1000,
     gatewayId: config.gatewayId,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,

@@ -3,7 +3,7 @@
  * and follow. It knows events and subjects, nothing of sockets or seats.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { headers } from '@nats-io/transport-node';
+import { TimeoutError, headers } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   JetStreamApiCodes,
@@ -32,6 +32,11 @@ export class AppendConflict extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The stream exists with settings the log cannot rely on; an operator must fix it. */
+export class StreamSettingsError extends Error {
+  override readonly name = 'StreamSettingsError';
 }
 
 export interface StreamOptions {
@@ -75,8 +80,23 @@ export interface Following {
 }
 
 const TWO_MINUTES_NS = 2 * 60 * 1_000_000_000;
+/** Ack timeout of the first append retried after a lost connection (see settleAfterReconnect). */
+const RETRY_AFTER_RECONNECT_TIMEOUT_MS = 500;
+/** How long a retry waits for the client to reconnect before it tries anyway (the publish is buffered). */
+const RECONNECT_WAIT_MS = 1_000;
+/** Per-request timeout of catch-up reads, which are retried until their own deadline. */
+const CATCH_UP_READ_TIMEOUT_MS = 1_000;
+/** Time given to a new subscription's interest to reach the other nodes over the routes. */
+const INTEREST_SETTLE_MS = 50;
+
+/** The connection to NATS was lost while a request waited for its answer. */
+class ConnectionLost extends Error {
+  override readonly name = 'ConnectionLost';
+}
 
 export class EventStore {
+  /** False from a lost connection until the client has reconnected. */
+  private connected = true;
   /** Called when the connection to the current NATS server is lost: appends waiting on it. */
   private readonly onConnectionLost = new Set<() => void>();
 
@@ -84,18 +104,26 @@ export class EventStore {
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
+    /** The same API with a short timeout, for catch-up reads that are retried (idempotent). */
+    private readonly reader: JetStreamManager,
   ) {
     void this.watchConnection();
   }
 
   static async open(nc: NatsConnection): Promise<EventStore> {
     const jsm = await jetstreamManager(nc);
-    return new EventStore(nc, jetstream(nc), jsm);
+    const reader = await jetstreamManager(nc, { timeout: CATCH_UP_READ_TIMEOUT_MS, checkAPI: false });
+    return new EventStore(nc, jetstream(nc), jsm, reader);
   }
 
   private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') for (const notify of [...this.onConnectionLost]) notify();
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        for (const notify of [...this.onConnectionLost]) notify();
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+      }
     }
   }
 
@@ -120,7 +148,7 @@ export class EventStore {
       if (!c.deny_delete || !c.deny_purge) drift.push('deny_delete/deny_purge off');
       if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) drift.push('duplicate_window < 2 min');
       if (drift.length > 0) {
-        throw new Error(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
+        throw new StreamSettingsError(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
       }
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
@@ -158,20 +186,25 @@ export class EventStore {
     const subject = subjectFor(event.concert);
     const payload = encodeEvent(event);
     const attempts = Math.max(1, options.attempts ?? 3);
+    const timeout = options.timeoutMs ?? 2_000;
     let lastError: unknown;
+    let connectionLost = false;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
+        if (connectionLost) await this.settleAfterReconnect();
         const publishing = this.js.publish(subject, payload, {
           msgID: event.id,
           expect: { lastSubjectSequence: options.expectedLastSeq },
-          timeout: options.timeoutMs ?? 2_000,
+          // Right after a reconnect to another cluster node the ack can be lost (see
+          // settleAfterReconnect): ask again soon rather than wait the whole timeout.
+          timeout: connectionLost ? Math.min(timeout, RETRY_AFTER_RECONNECT_TIMEOUT_MS) : timeout,
         });
         // The acknowledgement of a publish sent to a server that just went away never comes:
-        // retry at once on the new connection instead of waiting out the timeout.
+        // retry on the new connection instead of waiting out the timeout.
         publishing.catch(() => undefined);
         let notify!: () => void;
         const lost = new Promise<never>((_, reject) => {
-          notify = () => reject(new Error('connection to NATS lost during the append'));
+          notify = () => reject(new ConnectionLost('connection to NATS lost during the append'));
         });
         this.onConnectionLost.add(notify);
         try {
@@ -187,13 +220,30 @@ export class EventStore {
           const said = /wrong last sequence: (\d+)/i.exec((err as Error).message)?.[1];
           throw new AppendConflict(`concert ${event.concert} moved past ${options.expectedLastSeq}`, said ? Number(said) : undefined, { cause: err });
         }
+        // The same msg id makes every retry safe: the stream stores the event at most once.
+        if (err instanceof ConnectionLost) connectionLost = true;
         lastError = err;
       }
     }
     throw lastError;
   }
 
-  /** Publishes raw bytes on an event subject, for tests and tools that craft a log by hand. */
+  /**
+   * After the connection moved to another node of a cluster, the client re-subscribes its
+   * reply inbox there, and that interest takes a moment to reach, over the routes, the node
+   * that answers (the stream leader, a replica): a request sent at once can have its reply
+   * dropped. Measured on a 3-node loopback cluster: the append retried at once after its
+   * node was killed timed out (2 s) in 2 runs of 3. Wait for the connection to be back, then
+   * a little for the interest to spread.
+   */
+  private async settleAfterReconnect(): Promise<void> {
+    const deadline = Date.now() + RECONNECT_WAIT_MS;
+    while (this.nc.isClosed() === false && !this.connected && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, INTEREST_SETTLE_MS));
+  }
+
   async appendRaw(subject: string, payload: Uint8Array, msgId?: string): Promise<number> {
     const h = headers();
     if (msgId) h.set('Nats-Msg-Id', msgId);
@@ -243,8 +293,15 @@ export class EventStore {
     const events: StoredEvent[] = [];
     let seq = afterSeq;
     while (seq < target) {
-      // null: not found (other failures throw, and the command is answered UNAVAILABLE).
-      const msg: StoredMsg | null = await this.jsm.direct.getMessage(STREAM_NAME, { seq: seq + 1, next_by_subj: subject });
+      // null: not found. A timeout is asked again (the reply of a read sent just after a
+      // reconnect can be lost, see settleAfterReconnect); other failures throw, and the
+      // command is answered UNAVAILABLE.
+      const msg: StoredMsg | null = await this.reader.direct
+        .getMessage(STREAM_NAME, { seq: seq + 1, next_by_subj: subject })
+        .catch((err: unknown) => {
+          if (err instanceof TimeoutError) return null;
+          throw err;
+        });
       if (!msg || msg.seq <= seq) {
         // A replica that has not caught up yet answers "not found": ask again shortly.
         if (Date.now() > deadline) throw new Error(`catching up ${concert} past ${seq} timed out`);

@@ -4,17 +4,18 @@
  * Prints the figures; fails on a double sale, a lost acknowledged booking, or bookings that
  * do not resume.
  */
-import { suite } from 'uvu';
+import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
-import { EventStore } from '../../src/events/store.js';
+import { openEventStore } from '../../src/events/open.js';
 import { evolve, initialState, type ConcertState } from '../../src/actors/concert.js';
 import type { Concert } from '../../src/catalog.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { configureCluster, startCluster, type TestCluster } from '../support/cluster.js';
 import { eventually, startNode } from '../support/guichet.js';
 import type { TestNats } from '../support/nats.js';
+import type { Logger } from '../../src/gateway/log.js';
 
 const ARENA: Concert[] = [{ id: 'arena', title: 'Arena', venue: 'Loopback', date: '2027-06-01T20:00:00Z', capacity: 5000 }];
 
@@ -32,14 +33,18 @@ const at = (url: string) => ({ url }) as TestNats;
 Cluster.before(async (ctx) => {
   ctx.cluster = await startCluster(3);
   const [n1, n2] = ctx.cluster.nodes;
-  // Each gateway is given one node; the client learns the others from the cluster and fails over.
-  ctx.a = await startNode(at(n1!.url), { gatewayId: 'gw-a', replicas: 3, catalog: ARENA });
-  ctx.b = await startNode(at(n2!.url), { gatewayId: 'gw-b', replicas: 3, catalog: ARENA });
+  try {
+    // Each gateway is given one node; the client learns the others from the cluster and fails over.
+    ctx.a = await startNode(at(n1!.url), { gatewayId: 'gw-a', replicas: 3, catalog: ARENA });
+    ctx.b = await startNode(at(n2!.url), { gatewayId: 'gw-b', replicas: 3, catalog: ARENA });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nwhat the NATS nodes logged last:\n${ctx.cluster.logs()}`, { cause: err });
+  }
 });
 Cluster.after(async (ctx) => {
-  await ctx.a.close().catch(() => undefined);
-  await ctx.b.close().catch(() => undefined);
-  await ctx.cluster.stop();
+  await ctx.a?.close().catch(() => undefined);
+  await ctx.b?.close().catch(() => undefined);
+  await ctx.cluster?.stop();
 });
 
 function percentile(sorted: number[], p: number): number {
@@ -145,8 +150,8 @@ Cluster('nodes killed and restarted mid-load: bookings resume, one winner per se
 
   // Read the log back and fold it.
   const nc = await connect({ servers: cluster.urls.split(','), maxReconnectAttempts: -1 });
-  // Just after the leader's node came back, JetStream may still be electing: ask until it answers.
-  const store = (await eventually(() => EventStore.open(nc).catch(() => undefined), Boolean, 30_000))!;
+  // Just after the leader's node came back, JetStream may still be electing: openEventStore waits.
+  const store = await openEventStore(nc, { replicas: 3, waitMs: 30_000 });
   let state: ConcertState = initialState('arena', 5000);
   const bookedPerSeat = new Map<number, number>();
   await store.replay({
@@ -181,3 +186,72 @@ Cluster('nodes killed and restarted mid-load: bookings resume, one winner per se
 });
 
 Cluster.run();
+
+const Forming = suite('a gateway started before its NATS cluster has formed');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function recordingLog(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
+}
+
+Forming('waits, saying why, and serves once the third node has joined', async () => {
+  const cluster = await configureCluster(3);
+  try {
+    const [n1, n2, n3] = cluster.nodes;
+    await n1!.start();
+    const log = recordingLog();
+    const started = performance.now();
+    const starting = startNode(at(n1!.url), { gatewayId: 'gw-early', replicas: 3, catalog: ARENA, log, natsWaitMs: 60_000 });
+    let up = false;
+    starting.then(() => (up = true), () => undefined); // awaited below; not an unhandled rejection meanwhile
+    // Alone, a node has no JetStream meta leader: requests time out (5 s) and the gateway says it waits.
+    await eventually(() => log.warnings.length, (n) => n >= 1, 20_000);
+    await n2!.start();
+    await sleep(2_000);
+    const upOnTwoNodes = up;
+    await n3!.start();
+    const thirdAt = performance.now();
+    const node = await starting;
+    const ready = performance.now();
+    try {
+      console.log(`  gateway ready ${((ready - started) / 1000).toFixed(1)} s after it started, ${((ready - thirdAt) / 1000).toFixed(1)} s after the third node; it said:`);
+      for (const line of [...new Set(log.warnings.map((w) => w.replace(/\(\d+\.\d s so far\)/, '(…)')))]) console.log(`    ${line}`);
+      assert.not.ok(upOnTwoNodes, 'an R3 stream cannot be placed on two nodes: the gateway cannot have been ready');
+      assert.ok(log.warnings.every((w) => w.startsWith('waiting for JetStream')), log.warnings.join('\n'));
+      const c = await GuichetClient.connect({ port: node.gateway.port });
+      const hold = await c.request<{ hold: string }>('HOLD', 'arena', 1);
+      const booking = await c.request<{ reference: string }>('BOOK', hold.hold, 'Ada', 'Lovelace');
+      assert.match(booking.reference, /^\d{10}$/);
+      c.close();
+      assert.is((await node.store.jsm.streams.info('TICKETS')).config.num_replicas, 3);
+    } finally {
+      await node.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Forming('gives up after the wait it was given, with the reason', async () => {
+  const cluster = await configureCluster(3);
+  try {
+    await cluster.nodes[0]!.start();
+    const started = performance.now();
+    const err = await startNode(at(cluster.nodes[0]!.url), { replicas: 3, catalog: ARENA, natsWaitMs: 3_000 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const took = performance.now() - started;
+    console.log(`  alone, with --nats-wait 3: failed after ${(took / 1000).toFixed(1)} s: ${err?.message}`);
+    assert.ok(err, 'a gateway started on a third of a cluster');
+    assert.match(err!.message, /JetStream could not serve the TICKETS stream after waiting \d+\.\d s: timeout/);
+    // A request times out after 5 s while there is no meta leader, so the last attempt may end past the wait.
+    assert.ok(took < 3_000 + 6_000, `took ${took} ms`);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Forming.run();
