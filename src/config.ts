@@ -18,6 +18,8 @@ export interface ServerConfig {
   replicas: number;
   /** Seconds to wait at start for JetStream to be able to serve the stream (a cluster forming). */
   natsWait: number;
+  /** Seconds between concert snapshots (0: neither read nor write them). */
+  snapshotSeconds: number;
   maxConnections: number;
   idleTimeout: number;
   gatewayId?: string;
@@ -43,6 +45,7 @@ export const SERVER_DEFAULTS = {
   maxHolds: 4,
   replicas: 1,
   natsWait: 60,
+  snapshotSeconds: 60,
   maxConnections: 20_000,
   idleTimeout: 300,
 } as const;
@@ -62,6 +65,7 @@ export function serverOptions(): Option[] {
     new Option('--concerts <file>', 'JSON catalog of concerts (default: three demo concerts of 100 seats)').env('GUICHET_CONCERTS'),
     new Option('--replicas <n>', 'replicas of the TICKETS stream when it is created (3 on a NATS cluster)').env('GUICHET_REPLICAS').default(d.replicas).argParser(integer('--replicas', 1, 5)),
     new Option('--nats-wait <seconds>', 'how long to wait at start for JetStream to serve the stream (a cluster still forming)').env('GUICHET_NATS_WAIT').default(d.natsWait).argParser(integer('--nats-wait', 0, 3_600)),
+    new Option('--snapshot-seconds <n>', 'how often to write concert snapshots, from which a restart replays only the rest of the log (0: off)').env('GUICHET_SNAPSHOT_SECONDS').default(d.snapshotSeconds).argParser(integer('--snapshot-seconds', 0, 86_400)),
     new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
     new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),

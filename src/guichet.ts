@@ -4,7 +4,8 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { newId } from './ids.js';
-import { Registry } from './actors/registry.js';
+import { Registry, type StartupReport } from './actors/registry.js';
+import { SnapshotStore } from './events/snapshots.js';
 import type { Concert } from './catalog.js';
 import type { EventStore } from './events/store.js';
 import { openEventStore } from './events/open.js';
@@ -21,6 +22,8 @@ export interface GuichetOptions {
   replicas?: number;
   /** How long to wait at start for JetStream to serve the stream (ms; default 60 s). */
   natsWaitMs?: number;
+  /** How often to write concert snapshots (ms; default 60 s); 0: neither read nor write them. */
+  snapshotIntervalMs?: number;
   gatewayId?: string;
   log?: Logger;
   maxConnections?: number;
@@ -35,8 +38,8 @@ export interface Guichet {
   store: EventStore;
   nc: NatsConnection;
   gatewayId: string;
-  /** Events replayed at start and how long it took. */
-  startup: { events: number; untilSeq: number; ms: number };
+  /** Events replayed at start, from where, from how many snapshots, and how long it took. */
+  startup: StartupReport & { ms: number };
   close(): Promise<void>;
 }
 
@@ -61,6 +64,12 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       waitMs: options.natsWaitMs ?? 60_000,
       onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
     });
+    const snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;
+    let snapshots: SnapshotStore | undefined;
+    if (snapshotIntervalMs > 0) {
+      snapshots = new SnapshotStore(store);
+      await snapshots.ensure(options.replicas ?? 1);
+    }
     const registry = new Registry({
       store,
       catalog: options.catalog,
@@ -68,11 +77,13 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       rules: { holdMs: options.holdSeconds * 1000, ...(options.maxHolds ? { maxHoldsPerHolder: options.maxHolds } : {}) },
       onReplayProgress: options.onReplayProgress,
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
+      ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
     });
     void watchConnection(nc, registry, log);
     const replay = await registry.start();
     const startup = { ...replay, ms: Math.round(performance.now() - started) };
-    log.info(`replayed ${replay.events} events (through sequence ${replay.untilSeq}) in ${startup.ms} ms`);
+    const from = replay.snapshots.used > 0 ? `, ${replay.snapshots.used} of ${options.catalog.length} concerts from snapshots` : '';
+    log.info(`replayed ${replay.events} events (sequences ${replay.fromSeq} to ${replay.untilSeq}${from}) in ${startup.ms} ms`);
     const gateway = await startGateway({
       registry,
       host: options.host,

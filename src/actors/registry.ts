@@ -11,6 +11,8 @@ import type { EventStore, Following } from '../events/store.js';
 import type { Concert } from '../catalog.js';
 import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
+import type { ConcertSnapshot } from './snapshot.js';
+import type { SnapshotStore } from '../events/snapshots.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
 
@@ -29,7 +31,22 @@ export interface RegistryOptions {
   onReplayProgress?: (seq: number, untilSeq: number) => void;
   /** Called for a message in the stream that is not a valid event. */
   onInvalidEvent?: (seq: number, error: Error) => void;
+  /** Start from concerts' snapshots and write them every `intervalMs` and at stop (absent: neither). */
+  snapshots?: { store: SnapshotStore; intervalMs: number; onProblem?: (message: string) => void };
 }
+
+/** What start-up did: events replayed, from where, and the snapshots it started from. */
+export interface StartupReport {
+  events: number;
+  fromSeq: number;
+  untilSeq: number;
+  snapshots: { used: number; ignored: string[] };
+}
+
+/** A replay longer than this many events is followed at once by fresh snapshots. */
+const SNAPSHOT_AFTER_REPLAY_OF = 10_000;
+/** How long a stopping gateway gives its last snapshots before it stops anyway. */
+const STOP_SNAPSHOT_WAIT_MS = 3_000;
 
 export class Registry {
   readonly catalog: readonly Concert[];
@@ -44,6 +61,14 @@ export class Registry {
   /** Highest stream sequence seen by the follower. */
   private position = 0;
   private available = true;
+  /** Per concert: the last event folded into its state (sequence and id). */
+  private readonly lastApplied = new Map<string, { seq: number; id: string }>();
+  /** Per concert: the last event the follower delivered to it. */
+  private readonly lastDelivered = new Map<string, number>();
+  /** Per concert: the `throughSeq` of the last snapshot written or loaded. */
+  private readonly snapshotThrough = new Map<string, number>();
+  private snapshotTimer?: NodeJS.Timeout;
+  private snapshotting?: Promise<void>;
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
@@ -54,20 +79,38 @@ export class Registry {
   /**
    * Replays the log, then follows it live. Resolves when every actor is ready.
    *
+   * Each concert starts from its snapshot when it has a usable one, else from its initial
+   * state; the replay begins after the lowest point the concerts start from, and skips, for
+   * each concert, the events its snapshot already covers.
+   *
    * During the replay the registry folds events itself, in place on arrays it owns (several
    * times faster than sending each to its machine, and no copy of the seats per event), and
    * hands each actor its state at the end, in
    * the same callback that delivered the last replayed event: an event that comes after it
    * is sent to an actor that is already loaded.
    */
-  async start(): Promise<{ events: number; untilSeq: number }> {
+  async start(): Promise<StartupReport> {
     const { store } = this.options;
     for (const concert of this.catalog) this.spawn(concert);
     const untilSeq = (await store.position()).lastSeq;
+    const { usable, ignored } = await this.loadSnapshots(untilSeq);
     // Each concert's seats during the replay: arrays private to it, folded in place.
-    const replayed = new Map<string, { seats: Seat[]; lastSeq: number }>(
-      this.catalog.map((c) => [c.id, { seats: [...this.states.get(c.id)!.seats], lastSeq: 0 }]),
+    const replayed = new Map<string, { seats: Seat[]; lastSeq: number; lastId: string; skipThrough: number }>(
+      this.catalog.map((c) => {
+        const snapshot = usable.get(c.id);
+        return [
+          c.id,
+          snapshot
+            ? { seats: [...snapshot.state.seats], lastSeq: snapshot.lastSeq, lastId: snapshot.lastEventId, skipThrough: snapshot.throughSeq }
+            : { seats: [...this.states.get(c.id)!.seats], lastSeq: 0, lastId: '', skipThrough: 0 },
+        ];
+      }),
     );
+    for (const [id, snapshot] of usable) {
+      this.snapshotThrough.set(id, snapshot.throughSeq);
+      for (const seat of snapshot.state.seats) if (seat.kind === 'booked') this.references.set(seat.reference, id);
+    }
+    const fromSeq = Math.min(...[...replayed.values()].map((r) => r.skipThrough)) + 1;
     let loading = true;
     let events = 0;
     let loaded!: () => void;
@@ -76,25 +119,29 @@ export class Registry {
       if (!loading) return;
       loading = false;
       for (const [id, actor] of this.actors) {
-        const { seats, lastSeq } = replayed.get(id)!;
+        const { seats, lastSeq, lastId } = replayed.get(id)!;
         const state: ConcertState = { ...this.states.get(id)!, seats };
         this.states.set(id, state);
+        if (lastSeq > 0) this.lastApplied.set(id, { seq: lastSeq, id: lastId });
         actor.send({ type: 'loaded', state, lastSeq });
       }
       loaded();
     };
-    if (untilSeq === 0) finishLoading();
+    if (fromSeq > untilSeq) finishLoading();
     this.following = await store.follow({
+      fromSeq,
       onEvent: (event) => {
         events++;
         if (!loading) {
+          this.lastDelivered.set(event.concert, event.seq);
           this.actors.get(event.concert)?.send({ type: 'stream.event', event });
           return;
         }
         const folded = replayed.get(event.concert);
-        if (!folded || event.seq <= folded.lastSeq) return;
+        if (!folded || event.seq <= folded.lastSeq || event.seq <= folded.skipThrough) return;
         evolveInPlace(folded.seats, event);
         folded.lastSeq = event.seq;
+        folded.lastId = event.id;
         this.index(event);
       },
       onInvalid: (seq, err) => this.options.onInvalidEvent?.(seq, err),
@@ -104,16 +151,104 @@ export class Registry {
         if (seq >= untilSeq) finishLoading();
       },
     });
+    this.position = Math.max(this.position, fromSeq - 1);
     await Promise.race([
       caughtUp,
       this.following.closed.then(() => {
         throw new Error('the event stream closed during start-up');
       }),
     ]);
-    return { events, untilSeq };
+    this.scheduleSnapshots(events >= SNAPSHOT_AFTER_REPLAY_OF);
+    return { events, fromSeq, untilSeq, snapshots: { used: usable.size, ignored } };
+  }
+
+  /**
+   * Reads each concert's snapshot and keeps those the log confirms: the event it names as
+   * the concert's last is at that sequence in the log, and the log has no other event of the
+   * concert up to the snapshot's `throughSeq`. (A log restored from an older copy, or a
+   * snapshot from another catalog, fails this and the concert is replayed in full.)
+   */
+  private async loadSnapshots(untilSeq: number): Promise<{ usable: Map<string, ConcertSnapshot>; ignored: string[] }> {
+    const usable = new Map<string, ConcertSnapshot>();
+    const ignored: string[] = [];
+    const snapshots = this.options.snapshots?.store;
+    if (!snapshots || untilSeq === 0) return { usable, ignored };
+    const { store } = this.options;
+    await Promise.all(
+      this.catalog.map(async (concert) => {
+        const read = await snapshots.read(concert.id);
+        if ('missing' in read) return;
+        const why = 'unusable' in read ? read.unusable : await this.snapshotProblem(concert, read.snapshot, untilSeq, store);
+        if (why) ignored.push(`${concert.id}: ${why}`);
+        else if ('snapshot' in read) usable.set(concert.id, read.snapshot);
+      }),
+    );
+    for (const line of ignored) this.options.snapshots?.onProblem?.(`snapshot ignored, replaying in full: ${line}`);
+    return { usable, ignored };
+  }
+
+  private async snapshotProblem(concert: Concert, snapshot: ConcertSnapshot, untilSeq: number, store: EventStore): Promise<string | undefined> {
+    if (snapshot.state.concert !== concert.id) return `it is of concert ${snapshot.state.concert}`;
+    if (snapshot.state.capacity !== concert.capacity) return `capacity ${snapshot.state.capacity}, the catalog says ${concert.capacity}`;
+    if (snapshot.throughSeq > untilSeq) return `it covers the log through ${snapshot.throughSeq}, the log ends at ${untilSeq}`;
+    if (snapshot.lastSeq > 0 && (await store.eventIdAt(concert.id, snapshot.lastSeq)) !== snapshot.lastEventId) {
+      return `the log has not its last event ${snapshot.lastEventId} at ${snapshot.lastSeq}`;
+    }
+    const next = await store.nextSeqOf(concert.id, snapshot.lastSeq);
+    if (next > 0 && next <= snapshot.throughSeq) return `the log has an event of it at ${next}, which it does not include`;
+    return undefined;
+  }
+
+  /**
+   * The snapshot of a concert as this gateway holds it now. Its state includes every event
+   * of the concert up to the follower's position when each one the follower delivered has
+   * been applied (stream events are applied on arrival, so this is the usual case), and in
+   * any case up to the last event applied.
+   */
+  private snapshotOf(concert: string): ConcertSnapshot {
+    const applied = this.lastApplied.get(concert) ?? { seq: 0, id: '' };
+    const delivered = this.lastDelivered.get(concert) ?? 0;
+    const throughSeq = delivered <= applied.seq ? Math.max(this.position, applied.seq) : applied.seq;
+    return { state: this.states.get(concert)!, throughSeq, lastSeq: applied.seq, lastEventId: applied.id };
+  }
+
+  /** Writes a snapshot of each concert whose snapshot would cover more of the log than its last. */
+  async writeSnapshots(): Promise<void> {
+    const snapshots = this.options.snapshots;
+    if (!snapshots) return;
+    const writing = (async () => {
+      await this.snapshotting;
+      for (const concert of this.catalog) {
+        const snapshot = this.snapshotOf(concert.id);
+        if (snapshot.throughSeq <= (this.snapshotThrough.get(concert.id) ?? 0)) continue;
+        try {
+          await snapshots.store.write(snapshot);
+          this.snapshotThrough.set(concert.id, snapshot.throughSeq);
+        } catch (err) {
+          // The next round tries again; the others would most likely fail the same way now.
+          snapshots.onProblem?.(`snapshot of ${concert.id} not written: ${(err as Error).message}`);
+          break;
+        }
+      }
+    })();
+    this.snapshotting = writing;
+    await writing;
+  }
+
+  private scheduleSnapshots(now: boolean): void {
+    const snapshots = this.options.snapshots;
+    if (!snapshots || snapshots.intervalMs <= 0) return;
+    if (now) void this.writeSnapshots();
+    this.snapshotTimer = setInterval(() => void this.writeSnapshots(), snapshots.intervalMs);
+    this.snapshotTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.snapshotTimer);
+    // A gateway stopped in good order leaves snapshots from which the next one starts at once.
+    if (this.following && this.available) {
+      await Promise.race([this.writeSnapshots(), new Promise((r) => setTimeout(r, STOP_SNAPSHOT_WAIT_MS).unref())]);
+    }
     await this.following?.stop();
     for (const actor of this.actors.values()) actor.stop();
   }
@@ -192,6 +327,7 @@ export class Registry {
 
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
+    this.lastApplied.set(event.concert, { seq: event.seq, id: event.id });
     this.index(event);
     for (const listener of this.listeners) {
       try {

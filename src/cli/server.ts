@@ -27,6 +27,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     maxHolds: config.maxHolds,
     replicas: config.replicas,
     natsWaitMs: config.natsWait * 1000,
+    snapshotIntervalMs: config.snapshotSeconds * 1000,
     gatewayId: config.gatewayId,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,

@@ -89,6 +89,12 @@ const CATCH_UP_READ_TIMEOUT_MS = 1_000;
 /** Time given to a new subscription's interest to reach the other nodes over the routes. */
 const INTEREST_SETTLE_MS = 50;
 
+/** A direct get of a sequence that is not there answers "no message found": read it as null. */
+function notFoundAsNull(err: unknown): null {
+  if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
+  throw err;
+}
+
 /** The connection to NATS was lost while a request waited for its answer. */
 class ConnectionLost extends Error {
   override readonly name = 'ConnectionLost';
@@ -156,6 +162,23 @@ export class EventStore {
         return;
       }
       throw err;
+    }
+  }
+
+  /** The sequence of a concert's first event after `afterSeq`, or 0 when it has none. */
+  async nextSeqOf(concert: string, afterSeq: number): Promise<number> {
+    const msg = await this.jsm.direct.getMessage(STREAM_NAME, { seq: afterSeq + 1, next_by_subj: subjectFor(concert) }).catch(notFoundAsNull);
+    return msg?.seq ?? 0;
+  }
+
+  /** The id of the event at `seq` when it is one of this concert's events, else undefined. */
+  async eventIdAt(concert: string, seq: number): Promise<string | undefined> {
+    const msg = await this.jsm.direct.getMessage(STREAM_NAME, { seq }).catch(notFoundAsNull);
+    if (!msg || msg.subject !== subjectFor(concert)) return undefined;
+    try {
+      return decodeEvent(msg.data).id;
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,0 +1,63 @@
+/**
+ * Where concert snapshots live: the `TICKETS_SNAPSHOTS` stream, one subject per concert
+ * (`tickets.snapshots.<concert>`) keeping only its latest message. It is a cache that any
+ * gateway may write and anyone may delete: without it, gateways replay the whole log.
+ * The `TICKETS` stream and its subjects do not include it, so event subscribers never see it.
+ */
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { decodeSnapshot, encodeSnapshot, type ConcertSnapshot } from '../actors/snapshot.js';
+import type { EventStore } from './store.js';
+import { isValidConcertId } from './subjects.js';
+
+export const SNAPSHOT_STREAM = 'TICKETS_SNAPSHOTS';
+const SNAPSHOT_PREFIX = 'tickets.snapshots';
+
+function snapshotSubject(concert: string): string {
+  if (!isValidConcertId(concert)) throw new Error(`invalid concert id: ${JSON.stringify(concert)}`);
+  return `${SNAPSHOT_PREFIX}.${concert}`;
+}
+
+export type SnapshotRead = { snapshot: ConcertSnapshot } | { missing: true } | { unusable: string };
+
+export class SnapshotStore {
+  constructor(private readonly store: EventStore) {}
+
+  async ensure(replicas: number): Promise<void> {
+    const config: Partial<StreamConfig> & { name: string } = {
+      name: SNAPSHOT_STREAM,
+      subjects: [`${SNAPSHOT_PREFIX}.*`],
+      storage: StorageType.File,
+      num_replicas: replicas,
+      max_msgs_per_subject: 1,
+      discard: DiscardPolicy.Old,
+      allow_direct: true,
+    };
+    try {
+      await this.store.jsm.streams.info(SNAPSHOT_STREAM);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await this.store.jsm.streams.add(config);
+    }
+  }
+
+  async read(concert: string): Promise<SnapshotRead> {
+    try {
+      const msg = await this.store.jsm.direct.getMessage(SNAPSHOT_STREAM, { last_by_subj: snapshotSubject(concert) });
+      if (!msg) return { missing: true };
+      return { snapshot: decodeSnapshot(msg.string()) };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return { missing: true };
+      return { unusable: (err as Error).message };
+    }
+  }
+
+  /** Writes a snapshot; refuses one larger than the server takes in a message. */
+  async write(snapshot: ConcertSnapshot): Promise<void> {
+    const payload = new TextEncoder().encode(encodeSnapshot(snapshot));
+    const limit = this.store.nc.info?.max_payload ?? 1024 * 1024;
+    if (payload.length > limit) {
+      throw new Error(`snapshot of ${snapshot.state.concert} is ${payload.length} bytes, over the server's max_payload ${limit}`);
+    }
+    await this.store.js.publish(snapshotSubject(snapshot.state.concert), payload, { timeout: 5_000 });
+  }
+}
