@@ -46,7 +46,9 @@ export async function runServer(config: ServerConfig): Promise<void> {
   // Always said, even with --quiet: where to connect.
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
-      `(${catalog.length} concerts, holds last ${config.holdSeconds} s). Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
+      `(${catalog.length} concerts, holds last ${config.holdSeconds} s; replayed ${node.startup.events} events in ${node.startup.ms} ms` +
+      `${node.startup.snapshots.used > 0 ? `, ${node.startup.snapshots.used} concerts from snapshots` : ''}). ` +
+      `Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
   );
 
   let stopping = false;
