@@ -173,7 +173,8 @@ export class EventStore {
 
   /** The id of the event at `seq` when it is one of this concert's events, else undefined. */
   async eventIdAt(concert: string, seq: number): Promise<string | undefined> {
-    const msg = await this.jsm.direct.getMessage(STREAM_NAME, { seq }).catch(notFoundAsNull);
+    // From the stream leader, not a direct get: a replica still catching up could miss it.
+    const msg = await this.jsm.streams.getMessage(STREAM_NAME, { seq }).catch(notFoundAsNull);
     if (!msg || msg.subject !== subjectFor(concert)) return undefined;
     try {
       return decodeEvent(msg.data).id;
