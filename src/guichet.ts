@@ -82,8 +82,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     void watchConnection(nc, registry, log);
     const replay = await registry.start();
     const startup = { ...replay, ms: Math.round(performance.now() - started) };
-    const from = replay.snapshots.used > 0 ? `, ${replay.snapshots.used} of ${options.catalog.length} concerts from snapshots` : '';
-    log.info(`replayed ${replay.events} events (sequences ${replay.fromSeq} to ${replay.untilSeq}${from}) in ${startup.ms} ms`);
+    log.info(`start-up: ${describeStartup(startup, options.catalog.length)}`);
     const gateway = await startGateway({
       registry,
       host: options.host,
@@ -112,6 +111,15 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     await nc.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** One line on where a start began and what it replayed, for the logs. */
+export function describeStartup(startup: Guichet['startup'], concerts: number): string {
+  const took = startup.ms < 10_000 ? `${startup.ms} ms` : `${(startup.ms / 1000).toFixed(1)} s`;
+  if (startup.untilSeq === 0) return `the event log is empty (${took})`;
+  const { used } = startup.snapshots;
+  const from = used > 0 ? `${used} of ${concerts} concerts from their snapshots, then ` : '';
+  return `${from}replayed ${startup.events} events (sequences ${startup.fromSeq} to ${startup.untilSeq}) in ${took}`;
 }
 
 /** Commands fail fast with UNAVAILABLE while NATS is away, instead of queueing behind timeouts. */

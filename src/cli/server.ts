@@ -1,7 +1,7 @@
 /** `guichet server`: the embedded or given NATS, the actors, the gateway; stops cleanly on a signal. */
 import { loadCatalog } from '../catalog.js';
 import type { ServerConfig } from '../config.js';
-import { startGuichet } from '../guichet.js';
+import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 
@@ -46,8 +46,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   // Always said, even with --quiet: where to connect.
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
-      `(${catalog.length} concerts, holds last ${config.holdSeconds} s; replayed ${node.startup.events} events in ${node.startup.ms} ms` +
-      `${node.startup.snapshots.used > 0 ? `, ${node.startup.snapshots.used} concerts from snapshots` : ''}). ` +
+      `(${catalog.length} concerts, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
       `Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
   );
 
