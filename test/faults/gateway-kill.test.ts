@@ -3,7 +3,9 @@
  * processes share one NATS; workers book through both; gateway A is killed, stays down a
  * moment and is restarted on the same port. Afterwards every reference a client received
  * is in the log and found by the restarted gateway; the seats A held when it died come free
- * by expiry (--hold-seconds 2); no request waited longer than the bound.
+ * by expiry (--hold-seconds 2); no request waited longer than the bound. The gateways write
+ * snapshots every second, so A restarts from a snapshot taken under load plus the log's tail,
+ * and must show exactly the seats the whole log folds to.
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
@@ -36,8 +38,8 @@ Kill.before(async (ctx) => {
   ctx.nats = await startNats();
   const concerts = await writeCatalog(CATALOG);
   [ctx.a, ctx.b] = await Promise.all([
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: HOLD_SECONDS, gatewayId: 'gw-kill-a' }),
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: HOLD_SECONDS, gatewayId: 'gw-kill-b' }),
+    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: HOLD_SECONDS, gatewayId: 'gw-kill-a', snapshotSeconds: 1 }),
+    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: HOLD_SECONDS, gatewayId: 'gw-kill-b', snapshotSeconds: 1 }),
   ]);
 });
 
@@ -120,7 +122,9 @@ Kill('kill -9 of a gateway under load: no reference lost, its holds expire, nobo
     const maps = await Promise.all(checkers.map((c) => settle(c.request<{ map: string }>('SEATS', 'crash'), BOUND_MS)));
     checkers.forEach((c) => c.close());
 
+    const restartLine = /listening on [^\n]*/.exec(ctx.a.stderr.slice(ctx.a.stderr.lastIndexOf('listening on')))?.[0] ?? '';
     await report('gateway killed (SIGKILL)', {
+      'A restarted': /; (.*)\)\. Connect/.exec(restartLine)?.[1] ?? restartLine,
       'gateway processes': 2,
       workers: `${WORKERS_A} on A (killed), ${WORKERS_B} on B`,
       'killed at s': ((killedAt - started) / 1000).toFixed(1),
@@ -155,6 +159,8 @@ Kill('kill -9 of a gateway under load: no reference lost, its holds expire, nobo
     assert.ok(Math.max(...expiryLagMs) < 5_000, 'expired holds are released within 5 s of their expiry');
     assert.is((finalMap.match(/h/g) ?? []).length, 0, 'no seat is left held');
     for (const m of maps) assert.ok(m.ok && !m.value.map.includes('h'), 'the gateways show no held seat');
+    assert.match(restartLine, /concerts from their snapshots/, 'A restarted from its snapshot');
+    for (const m of maps) assert.is(m.ok && m.value.map, finalMap, 'each gateway shows the seats the whole log folds to');
     assert.is(load.codes.BOOK?.OK ?? 0, load.booked.size);
     assert.ok((load.codes.BOOK?.OK ?? 0) > 100, 'bookings went through');
     assert.ok(load.reconnects > 0, "A's workers reconnected to the restarted gateway");

@@ -26,6 +26,8 @@ export interface GatewayProcessOptions {
   idleTimeout?: number;
   /** A catalog file (JSON). */
   concerts?: string;
+  /** `--snapshot-seconds` (the server's default when absent). */
+  snapshotSeconds?: number;
   gatewayId?: string;
   /** Extra `node` flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
@@ -76,6 +78,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (options.maxConnections !== undefined) a.push('--max-connections', String(options.maxConnections));
     if (options.idleTimeout !== undefined) a.push('--idle-timeout', String(options.idleTimeout));
     if (options.concerts !== undefined) a.push('--concerts', options.concerts);
+    if (options.snapshotSeconds !== undefined) a.push('--snapshot-seconds', String(options.snapshotSeconds));
     return a;
   };
 
