@@ -92,8 +92,9 @@ export class Registry {
   async start(): Promise<StartupReport> {
     const { store } = this.options;
     for (const concert of this.catalog) this.spawn(concert);
-    const untilSeq = (await store.position()).lastSeq;
-    const { usable, ignored } = await this.loadSnapshots(untilSeq);
+    // Snapshots first, then the end of the log: a snapshot another gateway writes meanwhile is
+    // then still within the log it is checked against.
+    const { usable, ignored, untilSeq } = await this.loadSnapshots();
     // Each concert's seats during the replay: arrays private to it, folded in place.
     const replayed = new Map<string, { seats: Seat[]; lastSeq: number; lastId: string; skipThrough: number }>(
       this.catalog.map((c) => {
@@ -110,7 +111,7 @@ export class Registry {
       this.snapshotThrough.set(id, snapshot.throughSeq);
       for (const seat of snapshot.state.seats) if (seat.kind === 'booked') this.references.set(seat.reference, id);
     }
-    const fromSeq = Math.min(...[...replayed.values()].map((r) => r.skipThrough)) + 1;
+    const fromSeq = Math.min(untilSeq, ...[...replayed.values()].map((r) => r.skipThrough)) + 1;
     let loading = true;
     let events = 0;
     let loaded!: () => void;
@@ -168,15 +169,15 @@ export class Registry {
    * concert up to the snapshot's `throughSeq`. (A log restored from an older copy, or a
    * snapshot from another catalog, fails this and the concert is replayed in full.)
    */
-  private async loadSnapshots(untilSeq: number): Promise<{ usable: Map<string, ConcertSnapshot>; ignored: string[] }> {
+  private async loadSnapshots(): Promise<{ usable: Map<string, ConcertSnapshot>; ignored: string[]; untilSeq: number }> {
     const usable = new Map<string, ConcertSnapshot>();
     const ignored: string[] = [];
-    const snapshots = this.options.snapshots?.store;
-    if (!snapshots || untilSeq === 0) return { usable, ignored };
     const { store } = this.options;
+    const snapshots = this.options.snapshots?.store;
+    const reads = snapshots ? await Promise.all(this.catalog.map(async (concert) => ({ concert, read: await snapshots.read(concert.id) }))) : [];
+    const untilSeq = (await store.position()).lastSeq;
     await Promise.all(
-      this.catalog.map(async (concert) => {
-        const read = await snapshots.read(concert.id);
+      reads.map(async ({ concert, read }) => {
         if ('missing' in read) return;
         const why = 'unusable' in read ? read.unusable : await this.snapshotProblem(concert, read.snapshot, untilSeq, store);
         if (why) ignored.push(`${concert.id}: ${why}`);
@@ -184,7 +185,7 @@ export class Registry {
       }),
     );
     for (const line of ignored) this.options.snapshots?.onProblem?.(`snapshot ignored, replaying in full: ${line}`);
-    return { usable, ignored };
+    return { usable, ignored, untilSeq };
   }
 
   private async snapshotProblem(concert: Concert, snapshot: ConcertSnapshot, untilSeq: number, store: EventStore): Promise<string | undefined> {
@@ -239,7 +240,8 @@ export class Registry {
     const snapshots = this.options.snapshots;
     if (!snapshots || snapshots.intervalMs <= 0) return;
     if (now) void this.writeSnapshots();
-    this.snapshotTimer = setInterval(() => void this.writeSnapshots(), snapshots.intervalMs);
+    // Not while NATS is away: the writes would only time out.
+    this.snapshotTimer = setInterval(() => this.available && void this.writeSnapshots(), snapshots.intervalMs);
     this.snapshotTimer.unref();
   }
 
