@@ -71,3 +71,26 @@ export async function loadCatalog(path: string | undefined): Promise<Concert[]> 
     throw new Error(`the catalog ${path}: ${(err as Error).message}`);
   }
 }
+
+/**
+ * What differs between this gateway's catalog and another's, one phrase each (empty when
+ * they agree). Gateways sharing one NATS must agree: a concert one of them lacks is not on
+ * sale there, and a capacity that differs makes them judge seat numbers differently.
+ */
+export function catalogDifferences(mine: readonly Concert[], theirs: readonly Concert[]): string[] {
+  const other = new Map(theirs.map((c) => [c.id, c]));
+  const differences: string[] = [];
+  const onlyHere = mine.filter((c) => !other.has(c.id)).map((c) => c.id);
+  const onlyThere = theirs.filter((c) => !mine.some((m) => m.id === c.id)).map((c) => c.id);
+  if (onlyHere.length > 0) differences.push(`only here: ${onlyHere.join(', ')}`);
+  if (onlyThere.length > 0) differences.push(`only there: ${onlyThere.join(', ')}`);
+  for (const concert of mine) {
+    const there = other.get(concert.id);
+    if (!there) continue;
+    const fields = (['capacity', 'title', 'venue', 'date'] as const).filter((f) => concert[f] !== there[f]);
+    if (fields.length > 0) {
+      differences.push(`${concert.id}: ${fields.map((f) => `${f} ${JSON.stringify(concert[f])} here, ${JSON.stringify(there[f])} there`).join(', ')}`);
+    }
+  }
+  return differences;
+}

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { newId } from './ids.js';
 import { Registry, type StartupReport } from './actors/registry.js';
 import { SnapshotStore } from './events/snapshots.js';
-import type { Concert } from './catalog.js';
+import { catalogDifferences, type Concert } from './catalog.js';
 import type { EventStore } from './events/store.js';
 import { openEventStore } from './events/open.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
@@ -69,6 +69,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     if (snapshotIntervalMs > 0) {
       snapshots = new SnapshotStore(store);
       await snapshots.ensure(options.replicas ?? 1);
+      await compareCatalogs(snapshots, options.catalog, gatewayId, log);
     }
     const registry = new Registry({
       store,
@@ -111,6 +112,22 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     await nc.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Warns when the last gateway started with another catalog, then leaves ours for the next. */
+async function compareCatalogs(snapshots: SnapshotStore, catalog: readonly Concert[], gatewayId: string, log: Logger): Promise<void> {
+  const previous = await snapshots.readCatalog();
+  const differences = previous ? catalogDifferences(catalog, previous.catalog) : [];
+  if (previous && differences.length > 0) {
+    log.warn(
+      `this gateway's catalog differs from the one gateway ${previous.gatewayId} started with at ${previous.at} ` +
+        `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`,
+    );
+  }
+  // A check, not a condition of starting: a failed write is said and the start goes on.
+  await snapshots.writeCatalog({ gatewayId, at: new Date().toISOString(), catalog: [...catalog] }).catch((err: Error) => {
+    log.warn(`could not leave this gateway's catalog for the next to compare with: ${err.message}`);
+  });
 }
 
 /** One line on where a start began and what it replayed, for the logs. */

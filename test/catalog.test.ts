@@ -1,7 +1,7 @@
 /** The catalog of concerts on sale: what parseCatalog accepts, fills in and refuses. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCatalog, DEMO_CATALOG, MAX_CAPACITY, type Concert } from '../src/catalog.js';
+import { catalogDifferences, parseCatalog, DEMO_CATALOG, MAX_CAPACITY, type Concert } from '../src/catalog.js';
 
 const jazz: Concert = { id: 'jazz', title: 'Nocturne', venue: 'Le Petit Duc', date: '2027-02-12T20:30:00+01:00', capacity: 50 };
 const rock: Concert = { id: 'rock_2', title: 'Garagistes', venue: 'La Cigale', date: '2027-04-17T21:00:00+02:00', capacity: 1 };
@@ -114,3 +114,21 @@ Rejects('names the concert at fault further down the list', () => {
 });
 
 Rejects.run();
+
+const Differences = suite('catalogDifferences');
+
+Differences('given the same concerts in another order, then there is no difference', () => {
+  assert.equal(catalogDifferences([jazz, rock], [rock, { ...jazz }]), []);
+});
+
+Differences('given concerts on one side only, then each side is named', () => {
+  assert.equal(catalogDifferences([jazz], [rock]), ['only here: jazz', 'only there: rock_2']);
+});
+
+Differences('given a concert whose capacity or details differ, then each field is named with both values', () => {
+  assert.equal(catalogDifferences([jazz, rock], [{ ...jazz, capacity: 60, title: 'Nocturnes' }, rock]), [
+    'jazz: capacity 50 here, 60 there, title "Nocturne" here, "Nocturnes" there',
+  ]);
+});
+
+Differences.run();
