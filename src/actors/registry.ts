@@ -55,6 +55,11 @@ export class Registry {
   private readonly states = new Map<string, ConcertState>();
   /** Reference → concert, for every live booking this gateway knows. */
   private readonly references = new Map<string, string>();
+  /**
+   * Per concert, the references of its cancelled bookings. A reference is never issued twice
+   * (the audit holds the log to it): a new one must avoid these as well as the live ones.
+   */
+  private readonly cancelledReferences = new Map<string, Set<string>>();
   private readonly listeners = new Set<EventListener>();
   private following?: Following;
   private readonly now: () => number;
@@ -110,6 +115,7 @@ export class Registry {
     for (const [id, snapshot] of usable) {
       this.snapshotThrough.set(id, snapshot.throughSeq);
       for (const seat of snapshot.state.seats) if (seat.kind === 'booked') this.references.set(seat.reference, id);
+      this.cancelledReferences.set(id, new Set(snapshot.cancelledReferences));
     }
     const fromSeq = Math.min(untilSeq, ...[...replayed.values()].map((r) => r.skipThrough)) + 1;
     let loading = true;
@@ -210,7 +216,13 @@ export class Registry {
     const applied = this.lastApplied.get(concert) ?? { seq: 0, id: '' };
     const delivered = this.lastDelivered.get(concert) ?? 0;
     const throughSeq = delivered <= applied.seq ? Math.max(this.position, applied.seq) : applied.seq;
-    return { state: this.states.get(concert)!, throughSeq, lastSeq: applied.seq, lastEventId: applied.id };
+    return {
+      state: this.states.get(concert)!,
+      throughSeq,
+      lastSeq: applied.seq,
+      lastEventId: applied.id,
+      cancelledReferences: [...(this.cancelledReferences.get(concert) ?? [])],
+    };
   }
 
   /** Writes a snapshot of each concert whose snapshot would cover more of the log than its last. */
@@ -290,7 +302,12 @@ export class Registry {
     return this.references.get(reference);
   }
 
-  isReferenceTaken = (reference: string): boolean => this.references.has(reference);
+  /** Whether a reference was ever issued (live or cancelled), as far as this gateway has seen. */
+  isReferenceTaken = (reference: string): boolean => {
+    if (this.references.has(reference)) return true;
+    for (const cancelled of this.cancelledReferences.values()) if (cancelled.has(reference)) return true;
+    return false;
+  };
 
   /** Listens to every event applied, in stream order per concert. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void {
@@ -324,7 +341,12 @@ export class Registry {
   /** Keeps the reference index (reference → concert) in step with the bookings. */
   private index(event: StoredEvent): void {
     if (event.type === 'SeatBooked') this.references.set(event.data.reference, event.concert);
-    if (event.type === 'BookingCancelled') this.references.delete(event.data.reference);
+    if (event.type === 'BookingCancelled') {
+      this.references.delete(event.data.reference);
+      let cancelled = this.cancelledReferences.get(event.concert);
+      if (!cancelled) this.cancelledReferences.set(event.concert, (cancelled = new Set()));
+      cancelled.add(event.data.reference);
+    }
   }
 
   private applied(event: StoredEvent, state: ConcertState): void {

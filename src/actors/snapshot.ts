@@ -23,6 +23,8 @@ export interface ConcertSnapshot {
   /** The concert's last event folded in (0 and '' when it has none): checked against the log. */
   readonly lastSeq: number;
   readonly lastEventId: string;
+  /** References of the concert's cancelled bookings: never to be issued again. */
+  readonly cancelledReferences: readonly string[];
 }
 
 type WireSeat = 0 | ['h', string, string, number] | ['b', string, string, string, string];
@@ -35,10 +37,11 @@ interface WireSnapshot {
   lastSeq: number;
   lastEventId: string;
   seats: WireSeat[];
+  cancelled: string[];
 }
 
 export function encodeSnapshot(snapshot: ConcertSnapshot): string {
-  const { state, throughSeq, lastSeq, lastEventId } = snapshot;
+  const { state, throughSeq, lastSeq, lastEventId, cancelledReferences } = snapshot;
   const wire: WireSnapshot = {
     fold: FOLD_VERSION,
     concert: state.concert,
@@ -47,6 +50,7 @@ export function encodeSnapshot(snapshot: ConcertSnapshot): string {
     lastSeq,
     lastEventId,
     seats: state.seats.map(toWire),
+    cancelled: [...cancelledReferences],
   };
   return JSON.stringify(wire);
 }
@@ -63,6 +67,7 @@ function toWire(seat: Seat): WireSeat {
 }
 
 const FREE: Seat = { kind: 'free' };
+const REFERENCE = /^\d{10}$/;
 
 /** Parses and checks a snapshot; throws an Error that says why it cannot be used. */
 export function decodeSnapshot(text: string): ConcertSnapshot {
@@ -76,11 +81,15 @@ export function decodeSnapshot(text: string): ConcertSnapshot {
   if (typeof w.lastEventId !== 'string' || (w.lastSeq > 0) !== (w.lastEventId !== '')) throw new Error('lastEventId must name the event at lastSeq');
   if (!Array.isArray(w.seats) || w.seats.length !== w.capacity) throw new Error(`seats must list the ${w.capacity} seats`);
   const seats = w.seats.map((seat, i) => fromWire(seat as unknown, i + 1));
+  if (!Array.isArray(w.cancelled) || !w.cancelled.every((r: unknown) => typeof r === 'string' && REFERENCE.test(r))) {
+    throw new Error('cancelled must list 10-digit references');
+  }
   return {
     state: { concert: w.concert, capacity: w.capacity, seats },
     throughSeq: w.throughSeq,
     lastSeq: w.lastSeq,
     lastEventId: w.lastEventId,
+    cancelledReferences: w.cancelled,
   };
 }
 

@@ -17,9 +17,16 @@ function someState(): ConcertState {
   return state;
 }
 
-const snapshot = (over: Partial<ConcertSnapshot> = {}): ConcertSnapshot => ({ state: someState(), throughSeq: 40, lastSeq: 37, lastEventId: '01J0000000000000000000000X', ...over });
+const snapshot = (over: Partial<ConcertSnapshot> = {}): ConcertSnapshot => ({
+  state: someState(),
+  throughSeq: 40,
+  lastSeq: 37,
+  lastEventId: '01J0000000000000000000000X',
+  cancelledReferences: ['2345678901'],
+  ...over,
+});
 
-Codec('given a state of free, held and booked seats, when encoded and decoded, then the same state comes back', () => {
+Codec('given a state of free, held and booked seats and a cancelled reference, when encoded and decoded, then the same comes back', () => {
   const back = decodeSnapshot(encodeSnapshot(snapshot()));
   assert.equal(back, snapshot());
   assert.is(back.state.seats[1]!.kind, 'held');
@@ -27,7 +34,7 @@ Codec('given a state of free, held and booked seats, when encoded and decoded, t
 });
 
 Codec('given a concert with no events, then it encodes with lastSeq 0 and no event id', () => {
-  const empty = { state: initialState('c2', 3), throughSeq: 12, lastSeq: 0, lastEventId: '' };
+  const empty = { state: initialState('c2', 3), throughSeq: 12, lastSeq: 0, lastEventId: '', cancelledReferences: [] };
   assert.equal(decodeSnapshot(encodeSnapshot(empty)), empty);
   assert.is(encodeSnapshot(empty).includes('"seats":[0,0,0]'), true, 'a free seat is written as 0');
 });
@@ -50,6 +57,8 @@ Codec('when its figures do not hold together, then it is refused', () => {
   rejects((w) => (w['lastEventId'] = ''), /lastEventId/);
   rejects((w) => (w['capacity'] = 0), /capacity/);
   rejects((w) => (w['concert'] = ''), /no concert/);
+  rejects((w) => (w['cancelled'] = ['12345']), /cancelled must list 10-digit references/);
+  rejects((w) => delete w['cancelled'], /cancelled must list/);
 });
 
 Codec('when its seats are not the concert\'s seats, then it is refused, naming the seat', () => {

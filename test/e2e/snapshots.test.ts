@@ -66,6 +66,11 @@ Snapshots('a gateway stopped in good order leaves snapshots; the next starts fro
     const d = await client(fromSnapshots);
     assert.is((await d.request<{ seat: number }>('LOOKUP', later, 'Meitner')).seat, 3);
     await rejectsWith(d.request('LOOKUP', kept, 'Curie'), 'NOT_FOUND');
+    // A cancelled reference is never issued again, including those the snapshot covers.
+    for (const reference of [cancelled, kept]) {
+      assert.ok(fromSnapshots.registry.isReferenceTaken(reference), `${reference} (cancelled) counts as taken`);
+      assert.ok(full.registry.isReferenceTaken(reference));
+    }
     await rejectsWith(d.request('HOLD', 'c2', 10), 'SEAT_TAKEN');
     await d.request('CANCEL', later, 'Meitner');
     d.close();
@@ -122,9 +127,9 @@ Snapshots('a snapshot the log does not confirm is ignored, and that concert repl
   const c1 = writer.registry.state('c1')!;
   const c2 = writer.registry.state('c2')!;
   // c1: claims a last event the log does not have at that sequence (a log restored from an older copy).
-  await store.write({ state: { ...c1, seats: c1.seats.map(() => ({ kind: 'free' as const })) }, throughSeq: end, lastSeq: 1, lastEventId: '01HZZZZZZZZZZZZZZZZZZZZZZZ' });
+  await store.write({ state: { ...c1, seats: c1.seats.map(() => ({ kind: 'free' as const })) }, throughSeq: end, lastSeq: 1, lastEventId: '01HZZZZZZZZZZZZZZZZZZZZZZZ', cancelledReferences: [] });
   // c2: claims to cover more of the log than there is.
-  await store.write({ state: c2, throughSeq: end + 100, lastSeq: end, lastEventId: 'x' });
+  await store.write({ state: c2, throughSeq: end + 100, lastSeq: end, lastEventId: 'x', cancelledReferences: [] });
   await writer.close();
 
   const problems: string[] = [];
