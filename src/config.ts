@@ -16,7 +16,7 @@ export interface ServerConfig {
   maxHolds: number;
   concerts?: string;
   replicas: number;
-  /** Seconds to wait at start for JetStream to be able to serve the stream (a cluster forming). */
+  /** Seconds to wait at start for NATS, then for JetStream to serve the stream (each). */
   natsWait: number;
   /** Seconds between concert snapshots (0: neither read nor write them). */
   snapshotSeconds: number;
@@ -64,7 +64,7 @@ export function serverOptions(): Option[] {
     new Option('--max-holds <n>', 'seats one connection may hold at once').env('GUICHET_MAX_HOLDS').default(d.maxHolds).argParser(integer('--max-holds', 1, 100)),
     new Option('--concerts <file>', 'JSON catalog of concerts (default: three demo concerts of 100 seats)').env('GUICHET_CONCERTS'),
     new Option('--replicas <n>', 'replicas of the TICKETS stream when it is created (3 on a NATS cluster)').env('GUICHET_REPLICAS').default(d.replicas).argParser(integer('--replicas', 1, 5)),
-    new Option('--nats-wait <seconds>', 'how long to wait at start for JetStream to serve the stream (a cluster still forming)').env('GUICHET_NATS_WAIT').default(d.natsWait).argParser(integer('--nats-wait', 0, 3_600)),
+    new Option('--nats-wait <seconds>', 'how long to wait at start for NATS to answer, then for JetStream to serve the stream (a server or cluster still starting)').env('GUICHET_NATS_WAIT').default(d.natsWait).argParser(integer('--nats-wait', 0, 3_600)),
     new Option('--snapshot-seconds <n>', 'how often to write concert snapshots, from which a restart replays only the rest of the log (0: off)').env('GUICHET_SNAPSHOT_SECONDS').default(d.snapshotSeconds).argParser(integer('--snapshot-seconds', 0, 86_400)),
     new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
     new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),

@@ -9,6 +9,7 @@ import { SnapshotStore } from './events/snapshots.js';
 import { catalogDifferences, type Concert } from './catalog.js';
 import type { EventStore } from './events/store.js';
 import { openEventStore } from './events/open.js';
+import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 
@@ -20,7 +21,7 @@ export interface GuichetOptions {
   holdSeconds: number;
   maxHolds?: number;
   replicas?: number;
-  /** How long to wait at start for JetStream to serve the stream (ms; default 60 s). */
+  /** How long to wait at start for NATS to answer and JetStream to serve the stream (ms; default 60 s; each wait). */
   natsWaitMs?: number;
   /** How often to write concert snapshots (ms; default 60 s); 0: neither read nor write them. */
   snapshotIntervalMs?: number;
@@ -47,21 +48,32 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   const log = options.log ?? silentLogger;
   const gatewayId = options.gatewayId ?? `gw-${newId()}`;
   const started = performance.now();
-  const nc = await connect({
-    servers: options.natsUrl.split(','),
-    name: `guichet ${gatewayId}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    // A NATS that stops answering (frozen, a dead link) is noticed in ~10 s rather than 4 min.
-    pingInterval: 5_000,
-    maxPingOut: 2,
-  }).catch((err: Error) => {
-    throw new Error(`cannot reach NATS at ${options.natsUrl}: ${err.message}`);
-  });
+  const natsWaitMs = options.natsWaitMs ?? 60_000;
+  // A gateway started before its NATS (a machine booting, a cluster coming up) waits for it.
+  const nc = await retryWhileWaiting(
+    () =>
+      connect({
+        servers: options.natsUrl.split(','),
+        name: `guichet ${gatewayId}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        // A NATS that stops answering (frozen, a dead link) is noticed in ~10 s rather than 4 min.
+        pingInterval: 5_000,
+        maxPingOut: 2,
+      }),
+    {
+      waitMs: natsWaitMs,
+      onWait: (reason, waitedMs) => log.warn(`waiting for NATS at ${options.natsUrl} (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
+      // Wrong credentials or a refused TLS handshake do not mend by waiting.
+      isPermanent: (err) => err instanceof Error && /authoriz|authentic|tls|certificate/i.test(err.message),
+      giveUp: (err, waitedMs) =>
+        new Error(`cannot reach NATS at ${options.natsUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${(err as Error).message}`, { cause: err }),
+    },
+  );
   try {
     const store = await openEventStore(nc, {
       replicas: options.replicas ?? 1,
-      waitMs: options.natsWaitMs ?? 60_000,
+      waitMs: natsWaitMs,
       onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
     });
     const snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;

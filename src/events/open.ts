@@ -10,6 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AuthorizationError, PermissionViolationError } from '@nats-io/transport-node';
 import { EventStore, StreamSettingsError, type StreamOptions } from './store.js';
 import { STREAM_NAME } from './subjects.js';
+import { retryWhileWaiting } from '../retry.js';
 
 export interface OpenOptions extends StreamOptions {
   /** How long to wait for JetStream to be able to serve the stream (ms). */
@@ -18,31 +19,28 @@ export interface OpenOptions extends StreamOptions {
   onWait?: (reason: string, waitedMs: number) => void;
 }
 
-const FIRST_PAUSE_MS = 250;
-const LONGEST_PAUSE_MS = 2_000;
-
 export async function openEventStore(nc: NatsConnection, options: OpenOptions): Promise<EventStore> {
   const { waitMs, onWait, ...stream } = options;
-  const started = Date.now();
-  let pause = FIRST_PAUSE_MS;
   // Two steps, each retried: the store (its JetStream manager checks the API answers) is made
   // once, so that a retry does not leave a second one watching the connection.
   let store: EventStore | undefined;
-  for (;;) {
-    try {
-      store ??= await EventStore.open(nc);
-      await store.ensureStream(stream);
-      return store;
-    } catch (err) {
-      const waited = Date.now() - started;
-      if (isPermanent(err)) throw explain(err);
-      if (waited + pause > waitMs) {
-        throw new Error(`JetStream could not serve the ${STREAM_NAME} stream after waiting ${(waited / 1000).toFixed(1)} s: ${(err as Error).message}`, { cause: err });
-      }
-      onWait?.((err as Error).message, waited);
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
-    }
+  try {
+    return await retryWhileWaiting(
+      async () => {
+        store ??= await EventStore.open(nc);
+        await store.ensureStream(stream);
+        return store;
+      },
+      {
+        waitMs,
+        onWait,
+        isPermanent,
+        giveUp: (err, waited) =>
+          new Error(`JetStream could not serve the ${STREAM_NAME} stream after waiting ${(waited / 1000).toFixed(1)} s: ${(err as Error).message}`, { cause: err }),
+      },
+    );
+  } catch (err) {
+    throw explain(err);
   }
 }
 
