@@ -9,13 +9,14 @@ import type { Registry } from '../actors/registry.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { formatPush } from './protocol.js';
 import type { Session } from './session.js';
+import type { WatcherIndex } from './watchers.js';
 
 export class Fanout {
   private readonly unsubscribe: () => void;
 
   constructor(
     registry: Registry,
-    private readonly sessions: ReadonlySet<Session>,
+    private readonly watchers: WatcherIndex<Session>,
     private readonly now: () => number = Date.now,
   ) {
     this.unsubscribe = registry.onEvent((event, state) => this.publish(event, state));
@@ -29,8 +30,11 @@ export class Fanout {
     let others: string | undefined;
     let holderLine: string | undefined;
     const holder = event.type === 'SeatHeld' ? event.data.holder : undefined;
-    for (const session of this.sessions) {
-      if (!session.watching.has(event.concert)) continue;
+    const watching = this.watchers.watchersOf(event.concert);
+    if (!watching) return;
+    // A push can drop a slow watcher, which takes it out of this set: deleting from a Set
+    // while iterating it is well defined in JavaScript (the rest are still visited).
+    for (const session of watching) {
       if (session.id === holder) {
         holderLine ??= this.line(event, state, session.id);
         session.push(holderLine);

@@ -9,6 +9,7 @@ import type { Registry } from '../actors/registry.js';
 import { GuichetError } from '../errors.js';
 import { concertList, type CommandEnv } from './commands.js';
 import { Fanout } from './fanout.js';
+import { WatcherIndex } from './watchers.js';
 import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -56,7 +57,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
-  const fanout = new Fanout(options.registry, sessions, now);
+  const watchers = new WatcherIndex<Session>();
+  const fanout = new Fanout(options.registry, watchers, now);
   const maxConnections = options.maxConnections ?? 20_000;
   let stopping = false;
 
@@ -77,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
       maxQueuedRequests: options.maxQueuedRequests ?? 64,
       onClose: (s) => sessions.delete(s),
+      watchers,
     });
     sessions.add(session);
     log.info(`${session.label} connected (${sessions.size} open)`);

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { newId } from '../ids.js';
 import { GuichetError, toGuichetError } from '../errors.js';
+import { WatchedConcerts, type WatcherIndex } from './watchers.js';
 import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
 import { lookupCommand, type CommandEnv, type HeldSeat, type SessionView } from './commands.js';
@@ -20,6 +21,8 @@ export interface SessionOptions {
   /** Requests read but not answered past which reading pauses. */
   maxQueuedRequests: number;
   onClose(session: Session): void;
+  /** The gateway's index of watchers, which this session's `watching` keeps up to date. */
+  watchers: WatcherIndex<Session>;
 }
 
 export class Session implements SessionView {
@@ -28,7 +31,7 @@ export class Session implements SessionView {
   firstName?: string;
   lastName?: string;
   readonly holds = new Map<string, HeldSeat>();
-  readonly watching = new Set<string>();
+  readonly watching: WatchedConcerts<Session>;
   closing = false;
   /** Dropped as a slow consumer: no more writes. */
   private dropped = false;
@@ -45,6 +48,7 @@ export class Session implements SessionView {
     private readonly options: SessionOptions,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
+    this.watching = new WatchedConcerts(options.watchers, this);
     this.reader = new LineReader(
       {
         line: (text) => this.enqueue(text),
