@@ -208,13 +208,25 @@ export interface Occupancy {
 }
 
 export function occupancy(state: ConcertState, now: number): Occupancy {
+  return occupancyUntil(state, now).occupancy;
+}
+
+/**
+ * The occupancy at `now`, and until when it stays so if no event comes: the earliest expiry
+ * of a live hold (then a held seat counts as free), or Infinity when no hold is live.
+ */
+export function occupancyUntil(state: ConcertState, now: number): { occupancy: Occupancy; until: number } {
   let held = 0;
   let booked = 0;
+  let until = Number.POSITIVE_INFINITY;
   for (const s of state.seats) {
     if (s.kind === 'booked') booked++;
-    else if (isLiveHold(s, now)) held++;
+    else if (isLiveHold(s, now)) {
+      held++;
+      if (s.expiresAt < until) until = s.expiresAt;
+    }
   }
-  return { free: state.capacity - held - booked, held, booked };
+  return { occupancy: { free: state.capacity - held - booked, held, booked }, until };
 }
 
 /** One character per seat: `.` free, `h` held by another, `H` held by `viewer`, `x` booked. */

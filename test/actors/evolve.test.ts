@@ -11,6 +11,7 @@ import {
   isFree,
   nextExpiry,
   occupancy,
+  occupancyUntil,
   seatChar,
   seatMap,
   type ConcertState,
@@ -177,6 +178,18 @@ Occupancy('counts an expired hold as free', () => {
 
 Occupancy('of a new concert is all free', () => {
   assert.equal(occupancy(initialState('c1', 10), NOW), { free: 10, held: 0, booked: 0 });
+});
+
+Occupancy('holds until the earliest live hold expires, then a held seat counts as free', () => {
+  const state = given([held(1, 'h1', 'alice', NOW + 5_000), held(2, 'h2', 'bob', NOW + 2_000), held(3, 'h3', 'bob', NOW - 1)]);
+  const now = occupancyUntil(state, NOW);
+  assert.equal(now, { occupancy: { free: 8, held: 2, booked: 0 }, until: NOW + 2_000 });
+  assert.equal(occupancyUntil(state, now.until), { occupancy: { free: 9, held: 1, booked: 0 }, until: NOW + 5_000 });
+});
+
+Occupancy('with no live hold, holds for ever', () => {
+  const state = given([held(1, 'h1', 'alice'), booked(1, 'h1', '1234567897')]);
+  assert.equal(occupancyUntil(state, NOW), { occupancy: { free: 9, held: 0, booked: 1 }, until: Number.POSITIVE_INFINITY });
 });
 
 Occupancy.run();
