@@ -148,7 +148,11 @@ export function describeStartup(startup: Guichet['startup'], concerts: number): 
   if (startup.untilSeq === 0) return `the event log is empty (${took})`;
   const { used } = startup.snapshots;
   const from = used > 0 ? `${used} of ${concerts} concerts from their snapshots, then ` : '';
-  return `${from}replayed ${startup.events} events (sequences ${startup.fromSeq} to ${startup.untilSeq}) in ${took}`;
+  const replayed =
+    startup.fromSeq > startup.untilSeq
+      ? `nothing to replay (the log ends at sequence ${startup.untilSeq})`
+      : `replayed ${startup.events} events (sequences ${startup.fromSeq} to ${startup.untilSeq})`;
+  return `${from}${replayed} in ${took}`;
 }
 
 /** Commands fail fast with UNAVAILABLE while NATS is away, instead of queueing behind timeouts. */

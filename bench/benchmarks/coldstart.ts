@@ -184,7 +184,8 @@ async function startGateway(
     const cpuMs = gateway.cpuMs();
     client.close();
     // Its "listening on" line, said even with --quiet, tells how many events it replayed.
-    const replayed = /replayed (\d+) events/.exec(gateway.stderrTail())?.[1];
+    const line = /listening on .*/.exec(gateway.stderrTail())?.[0] ?? '';
+    const replayed = line.includes('nothing to replay') ? '0' : /replayed (\d+) events/.exec(line)?.[1];
     return { answeredMs, listeningMs: gateway.listeningMs, cpuMs, ...(replayed ? { replayedEvents: Number(replayed) } : {}) };
   } finally {
     await gateway.stop();
