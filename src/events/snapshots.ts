@@ -45,15 +45,15 @@ export class SnapshotStore {
       discard: DiscardPolicy.Old,
       allow_direct: true,
     };
-    try {
-      const info = await this.store.jsm.streams.info(SNAPSHOT_STREAM);
-      const subjects = info.config.subjects ?? [];
-      if (!SUBJECTS.every((subject) => subjects.includes(subject))) {
-        await this.store.jsm.streams.update(SNAPSHOT_STREAM, { ...info.config, subjects: [...new Set([...subjects, ...SUBJECTS])] });
-      }
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    const info = await this.store.streamInfo(SNAPSHOT_STREAM);
+    if (!info) {
       await this.store.jsm.streams.add(config);
+      return;
+    }
+    // A stream made before the catalog record existed lacks its subject.
+    const subjects = info.config.subjects ?? [];
+    if (!SUBJECTS.every((subject) => subjects.includes(subject))) {
+      await this.store.jsm.streams.update(SNAPSHOT_STREAM, { ...info.config, subjects: [...new Set([...subjects, ...SUBJECTS])] });
     }
   }
 

@@ -16,6 +16,7 @@ import {
   type JsMsg,
   type StoredMsg,
   type StreamConfig,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
 import { ALL_EVENTS, STREAM_NAME, subjectFor } from './subjects.js';
@@ -145,22 +146,28 @@ export class EventStore {
       duplicate_window: TWO_MINUTES_NS,
       allow_direct: true,
     };
+    const info = await this.streamInfo(STREAM_NAME);
+    if (!info) {
+      await this.jsm.streams.add(wanted);
+      return;
+    }
+    const c = info.config;
+    const drift: string[] = [];
+    if (!c.subjects?.includes(ALL_EVENTS)) drift.push(`subjects ${JSON.stringify(c.subjects)}`);
+    if (c.storage !== StorageType.File) drift.push(`storage ${c.storage}`);
+    if (!c.deny_delete || !c.deny_purge) drift.push('deny_delete/deny_purge off');
+    if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) drift.push('duplicate_window < 2 min');
+    if (drift.length > 0) {
+      throw new StreamSettingsError(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
+    }
+  }
+
+  /** A stream's info, or undefined when there is no such stream. */
+  async streamInfo(name: string): Promise<StreamInfo | undefined> {
     try {
-      const info = await this.jsm.streams.info(STREAM_NAME);
-      const c = info.config;
-      const drift: string[] = [];
-      if (!c.subjects?.includes(ALL_EVENTS)) drift.push(`subjects ${JSON.stringify(c.subjects)}`);
-      if (c.storage !== StorageType.File) drift.push(`storage ${c.storage}`);
-      if (!c.deny_delete || !c.deny_purge) drift.push('deny_delete/deny_purge off');
-      if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) drift.push('duplicate_window < 2 min');
-      if (drift.length > 0) {
-        throw new StreamSettingsError(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
-      }
+      return await this.jsm.streams.info(name);
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
-        await this.jsm.streams.add(wanted);
-        return;
-      }
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined;
       throw err;
     }
   }

@@ -8,28 +8,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuichetClient } from '../../src/cli/client.js';
-import type { Logger } from '../../src/gateway/log.js';
-import { startNode } from '../support/guichet.js';
-import { launchNatsServer, type TestNats } from '../support/nats.js';
+import { recordingLog, startNode } from '../support/guichet.js';
+import { launchNatsServer } from '../support/nats.js';
 import { freePort } from '../support/net.js';
 
 const Wait = suite('a gateway waits for its NATS');
-
-function recording(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
-}
-
-/** startNode wants a TestNats; only its url is used. */
-const at = (url: string) => ({ url }) as TestNats;
 
 Wait('started before nats-server: it waits, says why, and serves once NATS is up', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'guichet-wait-'));
   const port = await freePort();
   const config = join(dir, 'nats.conf');
   await writeFile(config, `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }\n`);
-  const log = recording();
-  const starting = startNode(at(`nats://127.0.0.1:${port}`), { log, natsWaitMs: 30_000 });
+  const log = recordingLog();
+  const starting = startNode(`nats://127.0.0.1:${port}`, { log, natsWaitMs: 30_000 });
   let up = false;
   starting.then(() => (up = true), () => undefined);
   try {
@@ -58,7 +49,7 @@ Wait('started before nats-server: it waits, says why, and serves once NATS is up
 Wait('no NATS within the wait: it gives up with the address and the reason', async () => {
   const port = await freePort();
   const started = Date.now();
-  const err = await startNode(at(`nats://127.0.0.1:${port}`), { natsWaitMs: 1_000 }).then(
+  const err = await startNode(`nats://127.0.0.1:${port}`, { natsWaitMs: 1_000 }).then(
     () => undefined,
     (e: Error) => e,
   );
@@ -69,7 +60,7 @@ Wait('no NATS within the wait: it gives up with the address and the reason', asy
 
 Wait('a wait of 0: it fails at once, as before', async () => {
   const port = await freePort();
-  const err = await startNode(at(`nats://127.0.0.1:${port}`), { natsWaitMs: 0 }).then(
+  const err = await startNode(`nats://127.0.0.1:${port}`, { natsWaitMs: 0 }).then(
     () => undefined,
     (e: Error) => e,
   );

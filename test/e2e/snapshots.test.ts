@@ -7,8 +7,7 @@ import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import type { Guichet } from '../../src/guichet.js';
 import { SnapshotStore } from '../../src/events/snapshots.js';
-import { client, rejectsWith, startNats, startNode, type TestNats } from '../support/guichet.js';
-import { TEST_CATALOG } from '../support/guichet.js';
+import { client, recordingLog, rejectsWith, startNats, startNode, TEST_CATALOG, type TestNats } from '../support/guichet.js';
 import type { GuichetClient } from '../../src/cli/client.js';
 
 const Snapshots = suite<{ nats: TestNats }>('snapshots');
@@ -132,8 +131,8 @@ Snapshots('a snapshot the log does not confirm is ignored, and that concert repl
   await store.write({ state: c2, throughSeq: end + 100, lastSeq: end, lastEventId: 'x', cancelledReferences: [] });
   await writer.close();
 
-  const problems: string[] = [];
-  const log = { info: () => undefined, warn: (m: string) => void problems.push(m), error: (m: string) => void problems.push(m) };
+  const log = recordingLog();
+  const problems = log.warnings;
   const node = await startNode(nats, { log });
   const full = await startNode(nats, FULL_REPLAY);
   try {

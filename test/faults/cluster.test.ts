@@ -13,9 +13,7 @@ import { openEventStore } from '../../src/events/open.js';
 import { evolve, initialState, type ConcertState } from '../../src/actors/concert.js';
 import type { Concert } from '../../src/catalog.js';
 import { configureCluster, startCluster, type TestCluster } from '../support/cluster.js';
-import { eventually, startNode } from '../support/guichet.js';
-import type { TestNats } from '../support/nats.js';
-import type { Logger } from '../../src/gateway/log.js';
+import { eventually, recordingLog, startNode } from '../support/guichet.js';
 
 const ARENA: Concert[] = [{ id: 'arena', title: 'Arena', venue: 'Loopback', date: '2027-06-01T20:00:00Z', capacity: 5000 }];
 
@@ -27,16 +25,13 @@ interface Ctx {
 
 const Cluster = suite<Ctx>('several gateways on a three-node NATS cluster');
 
-/** startNode wants a TestNats; only its url is used. */
-const at = (url: string) => ({ url }) as TestNats;
-
 Cluster.before(async (ctx) => {
   ctx.cluster = await startCluster(3);
   const [n1, n2] = ctx.cluster.nodes;
   try {
     // Each gateway is given one node; the client learns the others from the cluster and fails over.
-    ctx.a = await startNode(at(n1!.url), { gatewayId: 'gw-a', replicas: 3, catalog: ARENA });
-    ctx.b = await startNode(at(n2!.url), { gatewayId: 'gw-b', replicas: 3, catalog: ARENA });
+    ctx.a = await startNode(n1!.url, { gatewayId: 'gw-a', replicas: 3, catalog: ARENA });
+    ctx.b = await startNode(n2!.url, { gatewayId: 'gw-b', replicas: 3, catalog: ARENA });
   } catch (err) {
     throw new Error(`${(err as Error).message}\nwhat the NATS nodes logged last:\n${ctx.cluster.logs()}`, { cause: err });
   }
@@ -191,11 +186,6 @@ const Forming = suite('a gateway started before its NATS cluster has formed');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function recordingLog(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
-}
-
 Forming('waits, saying why, and serves once the third node has joined', async () => {
   const cluster = await configureCluster(3);
   try {
@@ -203,7 +193,7 @@ Forming('waits, saying why, and serves once the third node has joined', async ()
     await n1!.start();
     const log = recordingLog();
     const started = performance.now();
-    const starting = startNode(at(n1!.url), { gatewayId: 'gw-early', replicas: 3, catalog: ARENA, log, natsWaitMs: 60_000 });
+    const starting = startNode(n1!.url, { gatewayId: 'gw-early', replicas: 3, catalog: ARENA, log, natsWaitMs: 60_000 });
     let up = false;
     starting.then(() => (up = true), () => undefined); // awaited below; not an unhandled rejection meanwhile
     // Alone, a node has no JetStream meta leader: requests time out (5 s) and the gateway says it waits.
@@ -239,7 +229,7 @@ Forming('gives up after the wait it was given, with the reason', async () => {
   try {
     await cluster.nodes[0]!.start();
     const started = performance.now();
-    const err = await startNode(at(cluster.nodes[0]!.url), { replicas: 3, catalog: ARENA, natsWaitMs: 3_000 }).then(
+    const err = await startNode(cluster.nodes[0]!.url, { replicas: 3, catalog: ARENA, natsWaitMs: 3_000 }).then(
       () => undefined,
       (e: Error) => e,
     );

@@ -2,6 +2,7 @@
 import { startGuichet, type Guichet, type GuichetOptions } from '../../src/guichet.js';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
+import type { Logger } from '../../src/gateway/log.js';
 import { startNats, type TestNats } from './nats.js';
 
 export const TEST_CATALOG: Concert[] = [
@@ -9,15 +10,22 @@ export const TEST_CATALOG: Concert[] = [
   { id: 'c2', title: 'Concert Two', venue: 'Hall B', date: '2027-01-02T20:00:00Z', capacity: 10 },
 ];
 
-export async function startNode(nats: TestNats, options: Partial<GuichetOptions> = {}): Promise<Guichet> {
+/** A node on a test nats-server, or on any NATS URL (a cluster's node, a server not started yet). */
+export async function startNode(nats: TestNats | string, options: Partial<GuichetOptions> = {}): Promise<Guichet> {
   return startGuichet({
-    natsUrl: nats.url,
+    natsUrl: typeof nats === 'string' ? nats : nats.url,
     host: '127.0.0.1',
     port: 0,
     catalog: TEST_CATALOG,
     holdSeconds: 120,
     ...options,
   });
+}
+
+/** A logger that keeps the warnings and errors a node says, for tests to read. */
+export function recordingLog(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, info: () => undefined, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
 }
 
 export function client(node: Guichet): Promise<GuichetClient> {

@@ -19,37 +19,25 @@ export function suite<T = Record<string, any>>(name: string, state?: T): Test<T>
   const test = uvuSuite<T>(name, state);
   const before = test.before;
   const after = test.after;
-  const wrappedBefore = (hook: Hook<T>) => before(reportSetUpFailure(name, hook));
-  const wrappedAfter = (hook: Hook<T>) => after(reportTearDownFailure(name, hook));
+  // uvu swallows what `before` throws: say it, and rethrow so that no test runs.
+  const wrappedBefore = (hook: Hook<T>) => before(reporting(hook, `set-up of "${name}" failed, its tests did not run`, true));
+  // What `after` throws would end the whole run: say it, and go on.
+  const wrappedAfter = (hook: Hook<T>) => after(reporting(hook, `tear-down of "${name}" failed`, false));
   test.before = Object.assign(wrappedBefore, { each: before.each });
   test.after = Object.assign(wrappedAfter, { each: after.each });
   return test;
 }
 
-function reportSetUpFailure<T>(name: string, hook: Hook<T>): Hook<T> {
+/** The hook, printing its error (with the stack) and marking the run failed when it throws. */
+function reporting<T>(hook: Hook<T>, what: string, rethrow: boolean): Hook<T> {
   return async (context) => {
     try {
       await hook(context);
     } catch (err) {
-      console.error(`\n  ✘ set-up of "${name}" failed, its tests did not run:\n${indent(err)}`);
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      console.error(`\n  ✘ ${what}:\n${text.replace(/^/gm, '    ')}`);
       process.exitCode = 1;
-      throw err;
+      if (rethrow) throw err;
     }
   };
-}
-
-function reportTearDownFailure<T>(name: string, hook: Hook<T>): Hook<T> {
-  return async (context) => {
-    try {
-      await hook(context);
-    } catch (err) {
-      console.error(`\n  ✘ tear-down of "${name}" failed:\n${indent(err)}`);
-      process.exitCode = 1;
-    }
-  };
-}
-
-function indent(err: unknown): string {
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return text.replace(/^/gm, '    ');
 }
