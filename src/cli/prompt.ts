@@ -26,6 +26,8 @@ export interface PrompterOptions {
 interface Waiter {
   question: () => string;
   resolve: (answer: string | typeof EOF) => void;
+  /** Removes the abort listener: one signal serves many questions, and each must leave none behind. */
+  settle: () => void;
 }
 
 export class Prompter {
@@ -77,19 +79,23 @@ export class Prompter {
       return Promise.resolve(EOF);
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { question, resolve };
+      const onAbort = () => {
+        if (this.waiter !== waiter) return;
+        this.waiter = undefined;
+        this.abandonLine();
+        reject(signal!.reason as Error);
+      };
+      const waiter: Waiter = {
+        question,
+        resolve: (answer) => {
+          waiter.settle();
+          resolve(answer);
+        },
+        settle: () => signal?.removeEventListener('abort', onAbort),
+      };
       this.waiter = waiter;
       this.showQuestion(question);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (this.waiter !== waiter) return;
-          this.waiter = undefined;
-          this.abandonLine();
-          reject(signal.reason as Error);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -136,6 +142,7 @@ export class Prompter {
     }
     if (farewell !== undefined) this.output.write(`${farewell}\n`);
     // A question still open stays unanswered: whoever closes is leaving.
+    this.waiter?.settle();
     this.waiter = undefined;
     this.closed = true;
     this.rl.close();
