@@ -3,6 +3,7 @@
  * when asked (a TTY without NO_COLOR); the plain characters always say the same thing.
  */
 import type { ConcertSummary } from './client.js';
+import { formatVenueTime } from './venue-time.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -52,8 +53,10 @@ export function renderSeatGrid(map: string, options: RenderOptions): string {
 
 export function renderConcerts(concerts: readonly ConcertSummary[]): string {
   const rows = concerts.map((c, i) => {
-    const when = c.date ? new Date(c.date).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '';
-    return `${String(i + 1).padStart(2)}. ${c.id.padEnd(16)} ${c.title}\n    ${[c.venue, when].filter(Boolean).join(' · ')} — ${c.free} free / ${c.capacity}`;
+    // The catalog may leave venue and date out: say so rather than print nothing.
+    const venue = c.venue || 'venue not given';
+    const when = c.date ? formatVenueTime(c.date) : 'date not given';
+    return `${String(i + 1).padStart(2)}. ${c.id.padEnd(16)} ${c.title}\n    ${venue} · ${when} — ${c.free} free / ${c.capacity}`;
   });
   return rows.join('\n');
 }
