@@ -44,10 +44,13 @@ export function parseCatalog(raw: unknown): Concert[] {
     if (typeof date !== 'string' || (date !== '' && !isIsoTime(date))) {
       throw new Error(`${where} (${c.id}): date must be an ISO-8601 string such as 2027-02-12T20:30:00+01:00`);
     }
+    // A title is what people choose by: without one a concert showed as "x  x".
+    if (c.title === undefined) throw new Error(`${where} (${c.id}): title is missing (what the concert is called)`);
     for (const key of ['title', 'venue'] as const) {
       if (c[key] !== undefined && typeof c[key] !== 'string') throw new Error(`${where} (${c.id}): ${key} must be a string`);
     }
-    return { id: c.id, title: c.title ?? c.id, venue: c.venue ?? '', date, capacity };
+    if (c.title.trim() === '') throw new Error(`${where} (${c.id}): title is empty`);
+    return { id: c.id, title: c.title, venue: c.venue ?? '', date, capacity };
   });
 }
 

@@ -12,6 +12,7 @@ import { openEventStore } from './events/open.js';
 import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
+import { plural } from './plural.js';
 
 export interface GuichetOptions {
   natsUrl: string;
@@ -147,11 +148,11 @@ export function describeStartup(startup: Guichet['startup'], concerts: number): 
   const took = startup.ms < 10_000 ? `${startup.ms} ms` : `${(startup.ms / 1000).toFixed(1)} s`;
   if (startup.untilSeq === 0) return `the event log is empty (${took})`;
   const { used } = startup.snapshots;
-  const from = used > 0 ? `${used} of ${concerts} concerts from their snapshots, then ` : '';
+  const from = used > 0 ? `${used} of ${plural(concerts, 'concert')} from their snapshots, then ` : '';
   const replayed =
     startup.fromSeq > startup.untilSeq
       ? `nothing to replay (the log ends at sequence ${startup.untilSeq})`
-      : `replayed ${startup.events} events (sequences ${startup.fromSeq} to ${startup.untilSeq})`;
+      : `replayed ${plural(startup.events, 'event')} (sequences ${startup.fromSeq} to ${startup.untilSeq})`;
   return `${from}${replayed} in ${took}`;
 }
 

@@ -34,13 +34,13 @@ Accepts('the demo catalog', () => {
   assert.equal(parseCatalog(DEMO_CATALOG), [...DEMO_CATALOG]);
 });
 
-Accepts('a concert with only an id, filling in the defaults', () => {
-  assert.equal(parseCatalog([{ id: 'solo' }]), [{ id: 'solo', title: 'solo', venue: '', date: '', capacity: 100 }]);
+Accepts('a concert with only an id and a title, filling in the defaults', () => {
+  assert.equal(parseCatalog([{ id: 'solo', title: 'Solo' }]), [{ id: 'solo', title: 'Solo', venue: '', date: '', capacity: 100 }]);
 });
 
 Accepts('capacity from 1 to MAX_CAPACITY', () => {
   assert.equal(
-    parseCatalog([{ id: 'a', capacity: 1 }, { id: 'b', capacity: MAX_CAPACITY }]).map((c) => c.capacity),
+    parseCatalog([{ id: 'a', title: 'A', capacity: 1 }, { id: 'b', title: 'B', capacity: MAX_CAPACITY }]).map((c) => c.capacity),
     [1, MAX_CAPACITY],
   );
 });
@@ -100,6 +100,11 @@ Rejects('a date that is not a string', () => {
 Rejects('a date string that is not ISO-8601 with a zone', () => {
   const bad = ['2027', '2027-02-12', '2027-02-12T20:30:00', '2027-02-12 20:30:00+01:00', 'Feb 12 2027 20:30', '12/02/2027', '1'];
   assert.equal(bad.map((date) => refusal([{ ...jazz, date }])), bad.map(() => BAD_DATE));
+});
+
+Rejects('a concert without a title, or with an empty one', () => {
+  assert.equal(refusal([{ id: 'x' }]), 'concert #1 (x): title is missing (what the concert is called)');
+  assert.equal(refusal([{ ...jazz, title: '  ' }]), 'concert #1 (jazz): title is empty');
 });
 
 Rejects('a title or venue that is not a string', () => {

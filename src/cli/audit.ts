@@ -14,6 +14,7 @@ import { describeLogPoint, parseLogPoint, type LogPoint } from '../audit/point.j
 import { auditStream, type AuditResult } from '../audit/run.js';
 import { UsageError } from './oneshot.js';
 import { renderSeatGrid, useColor } from './render.js';
+import { plural } from '../plural.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -149,7 +150,7 @@ export function renderAudit(result: AuditResult, until: LogPoint | undefined, co
 }
 
 function renderConcert(c: ConcertReport, color: boolean): string[] {
-  const seqs = c.firstSeq === null ? 'no events' : `${n(c.events)} events, sequences ${n(c.firstSeq)}–${n(c.lastSeq ?? c.firstSeq)}`;
+  const seqs = c.firstSeq === null ? 'no events' : `${plural(c.events, 'event', 'events', n)}, sequences ${n(c.firstSeq)}–${n(c.lastSeq ?? c.firstSeq)}`;
   const seats = `${n(c.capacity)} seat${c.capacity === 1 ? '' : 's'}`;
   const capacity = c.capacityKnown ? seats : `${seats} seen (not in the catalog)`;
   const r = c.releases;

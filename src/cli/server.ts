@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+import { plural } from '../plural.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
@@ -46,7 +47,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   // Always said, even with --quiet: where to connect.
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
-      `(${catalog.length} concerts, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
+      `(${plural(catalog.length, 'concert')}, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
       `Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
   );
 
