@@ -4,7 +4,7 @@
  * appends/s with expected sequence over as many subjects, one Node process (two appends per
  * booking). Target: bookings/s ≥ 50 % of (ceiling ÷ 2).
  */
-import { writeFile } from 'node:fs/promises';
+import { writeResultFile } from '../lib/report.js';
 import { join } from 'node:path';
 import type { ThroughputResult, Plan } from '../worker.js';
 import { concerts, runNodeScript, writeCatalog, type Context } from '../lib/context.js';
@@ -184,9 +184,7 @@ export async function throughput(ctx: Context): Promise<void> {
     series: chartSeries,
     markers,
   });
-  const file = join(ctx.resultsDir, 'throughput-latency.svg');
-  await writeFile(file, svg);
-  ctx.files.push(file);
+  ctx.files.push(await writeResultFile(ctx.resultsDir, 'throughput-latency.svg', svg));
 }
 
 async function runLevel(

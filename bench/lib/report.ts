@@ -65,9 +65,14 @@ export function markdownTable(rows: Row[]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((b) => `| ${b.join(' | ')} |`)].join('\n');
 }
 
-export async function writeResults(dir: string, name: string, data: unknown): Promise<string> {
+export function writeResults(dir: string, name: string, data: unknown): Promise<string> {
+  return writeResultFile(dir, name, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** Writes a result (JSON, a chart) under `dir`, creating it: bench/results is git-ignored, so a fresh clone has none. */
+export async function writeResultFile(dir: string, name: string, text: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, name);
-  await writeFile(path, `${JSON.stringify(data, null, 2)}\n`);
+  await writeFile(path, text);
   return path;
 }
