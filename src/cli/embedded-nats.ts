@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forgetEmbedded, reclaimLeftover, recordEmbedded } from './nats-leftover.js';
 
 export const INSTALL_HINT =
   'nats-server (2.10 or later) is not installed: run `bash scripts/install-nats-server.sh` (it uses sudo when not root) ' +
@@ -41,6 +42,7 @@ export async function startEmbeddedNats(options: { config: string; dataDir: stri
   }
   const store = resolve(options.dataDir);
   await mkdir(store, { recursive: true });
+  await reclaimLeftover(store, options.log);
   if (await portOpen(options.port)) {
     throw new Error(
       `port ${options.port} is already in use (another nats-server?). To share it, pass --nats nats://127.0.0.1:${options.port}; ` +
@@ -68,6 +70,7 @@ export async function startEmbeddedNats(options: { config: string; dataDir: stri
       throw new Error(`nats-server did not open port ${options.port} within 15 s`);
     }
   }
+  await recordEmbedded(store, child.pid, options.port);
   options.log(`embedded nats-server ${version} on 127.0.0.1:${options.port}, store ${store}`);
   return {
     url: `nats://127.0.0.1:${options.port}`,
@@ -78,6 +81,7 @@ export async function startEmbeddedNats(options: { config: string; dataDir: stri
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await gone;
       clearTimeout(timer);
+      await forgetEmbedded(store);
     },
   };
 }
