@@ -11,6 +11,7 @@
  */
 import { isWellFormedReference } from '../actors/reference.js';
 import type { ConcertSummary, Hello, SeatEvent } from './client.js';
+import { rowsFor, seatOfLabel, type Row } from './seat-map.js';
 
 export interface Names {
   firstName: string;
@@ -30,6 +31,8 @@ export interface Seats {
   concert: string;
   capacity: number;
   map: string;
+  /** The hall's rows, when the server sends them (rows of 10 otherwise). */
+  rows?: Row[];
 }
 
 export interface Hold {
@@ -207,8 +210,12 @@ export function parseSeatAnswer(text: string, seats: Seats): SeatAnswer {
   if (w === '' || BACK.has(w)) return { kind: 'back' };
   if (w === 'm' || w === 'map') return { kind: 'map' };
   const range = `1-${seats.capacity}`;
-  if (!/^\d+$/.test(w)) return { kind: 'invalid', message: `Type a seat number (${range}), m to show the map again, or - to go back.` };
-  const seat = Number(w);
+  // A label as the map shows it (B4), turned into its number here, so an older server takes it too.
+  const labelled = /^\d+$/.test(w) ? undefined : seatOfLabel(rowsFor(seats.capacity, seats.rows), w);
+  if (!/^\d+$/.test(w) && labelled === undefined) {
+    return { kind: 'invalid', message: `Type a seat number (${range}) or its row and place (A1), m to show the map again, or - to go back.` };
+  }
+  const seat = labelled ?? Number(w);
   if (seat < 1 || seat > seats.capacity) return { kind: 'invalid', message: `There is no seat ${seat}: seats are numbered ${range}.` };
   switch (seats.map[seat - 1]) {
     case 'x':
@@ -388,7 +395,8 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
     case 'watching': {
       if (!r.ok) return go(d, { at: 'concert' }, [say(`Cannot show that concert: ${failed(r)}`, 'warn')]);
       const p = r.payload as Seats;
-      return go(d, { at: 'seat', seats: { concert: p.concert, capacity: p.capacity, map: p.map } }, [{ kind: 'seats' }]);
+      const seats: Seats = { concert: p.concert, capacity: p.capacity, map: p.map, ...(Array.isArray(p.rows) ? { rows: p.rows } : {}) };
+      return go(d, { at: 'seat', seats }, [{ kind: 'seats' }]);
     }
     case 'holding': {
       if (r.ok) {

@@ -4,10 +4,14 @@
  * characters.
  */
 import { renderConcerts, renderSeatGrid } from './render.js';
+import { drawWindow, legendLine, rowIndexOf, rowsFor, topShowing, windowOf, type MapWindow, type Row } from './seat-map.js';
+import { rowsTaken, visibleLength, wrapText } from './screen.js';
 import { concertTitle, countSeats, formatRemaining, type Booking, type Dialogue, type Output, type Prompt, type Tone } from './interactive-dialogue.js';
 
 export interface FormatOptions {
   color: boolean;
+  /** Terminal columns, when known: text that would wrap badly is fitted to them. */
+  width?: number;
 }
 
 const paint = (on: boolean, code: string, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -49,54 +53,105 @@ export function seatsHeading(d: Dialogue, o: FormatOptions): string {
   return `${paint(o.color, '1', concertTitle(d, step.seats.concert))}: ${free} free, ${held} held, ${booked} booked (of ${step.seats.capacity})`;
 }
 
-/** The seat map of the current step; the seat being confirmed is highlighted in colour. */
+/** The seat being confirmed or held: highlighted, and kept in view. */
+function chosenSeat(d: Dialogue): number | undefined {
+  const step = d.step;
+  return step.at === 'confirm' ? step.seat : 'hold' in step ? step.hold.seat : undefined;
+}
+
+/** The whole seat map of the current step (a pipe's transcript); the chosen seat highlighted in colour. */
 export function formatSeats(d: Dialogue, o: FormatOptions): string {
   const step = d.step;
   if (!('seats' in step)) return '';
-  const highlight = step.at === 'confirm' ? step.seat : 'hold' in step ? step.hold.seat : undefined;
-  return `${seatsHeading(d, o)}\n${renderSeatGrid(step.seats.map, { color: o.color, highlight })}`;
+  return `${seatsHeading(d, o)}\n${renderSeatGrid(step.seats.map, { color: o.color, highlight: chosenSeat(d), rows: step.seats.rows })}`;
+}
+
+export interface SeatScreenOptions extends FormatOptions {
+  lastChange?: string;
+  notes: readonly string[];
+  /** The terminal's size; without it the whole map is shown. */
+  width?: number;
+  height?: number;
+  /** First row shown (when the map does not fit), as the user last moved it. */
+  top?: number;
+  /** Columns the question under the screen takes, so that the screen leaves it room. */
+  promptLength?: number;
+}
+
+export interface SeatScreen {
+  lines: string[];
+  /** The rows shown: where `n` and `p` move from. */
+  window: MapWindow;
+  rows: Row[];
 }
 
 /**
- * The whole seat screen of a terminal, redrawn on every change: heading, grid, the last
- * change seen live, and the notes of the last answer.
+ * The whole seat screen of a terminal, redrawn in place on every change: heading, the map
+ * (a window of its rows when it does not fit, with how to move), the last change seen live,
+ * and the notes of the last answer; every line fits the width, and all of them the height.
  */
-export function formatSeatScreen(d: Dialogue, o: FormatOptions & { lastChange?: string; notes: readonly string[] }): string {
-  const lines = [formatSeats(d, o), ''];
-  lines.push(o.lastChange ? paint(o.color, '2', `Live: ${o.lastChange}`) : paint(o.color, '2', 'Live: the map redraws as seats change.'));
-  if (o.notes.length > 0) lines.push('', ...o.notes);
-  return `${lines.join('\n')}\n`;
+export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen {
+  const step = d.step;
+  if (!('seats' in step)) return { lines: [], window: { top: 0, count: 0, partial: false }, rows: [] };
+  const { map, capacity } = step.seats;
+  const rows = rowsFor(capacity, step.seats.rows);
+  const fit = (text: string) => (o.width ? wrapText(text, o.width) : text.split('\n'));
+  const heading = fit(seatsHeading(d, o));
+  const legend = fit(legendLine(o.color));
+  const live = fit(paint(o.color, '2', o.lastChange ? `Live: ${o.lastChange}` : 'Live: the map redraws as seats change.'));
+  const notes = o.notes.length > 0 ? ['', ...o.notes.flatMap(fit)] : [];
+  const promptRows = o.width ? rowsTaken((o.promptLength ?? 0) + 8, o.width) : 1;
+  const rest = heading.length + legend.length + 1 + live.length + notes.length + promptRows;
+  const budget = (o.height ?? Number.MAX_SAFE_INTEGER) - rest;
+  const chosen = chosenSeat(d);
+  const top = o.top ?? rowIndexOf(rows, Math.max(1, map.indexOf('.') + 1));
+  let window = windowOf(rows, capacity, { width: o.width, height: budget, top });
+  if (window.partial) {
+    // One line goes to saying where the window is and how to move it.
+    window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top });
+    if (chosen !== undefined) window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top: topShowing(window, rowIndexOf(rows, chosen)) });
+  }
+  const where = window.partial
+    ? fit(paint(o.color, '2', `Rows ${rows[window.top]!.name}-${rows[window.top + window.count - 1]!.name} of ${rows.length} (${rows[0]!.name}-${rows[rows.length - 1]!.name}): n next rows, p previous, row <name> to go there`))
+    : [];
+  const grid = drawWindow(map, rows, window, { color: o.color, highlight: chosen, width: o.width });
+  return { lines: [...heading, ...where, ...grid, ...legend, '', ...live, ...notes], window, rows };
 }
 
-/** The booking reference, prominently, with the concert and the seat. */
-export function formatBooked(d: Dialogue, b: Booking, o: FormatOptions): string {
-  const rows = [
-    `Booked: seat ${b.seat}, ${concertTitle(d, b.concert)}`,
-    `Name:   ${b.firstName} ${b.lastName}`,
-    '',
-    `Booking reference:  ${paint(o.color, '1;7', ` ${b.reference} `)}`,
+/**
+ * The booking reference, prominently, with the concert and the seat; within `width` columns
+ * when given (a long title goes on over several lines inside the box).
+ */
+export function formatBooked(d: Dialogue, b: Booking, o: FormatOptions & { width?: number }): string {
+  const rows: Array<[string, string]> = [
+    ['Booked: ', `seat ${b.seat}, ${concertTitle(d, b.concert)}`],
+    ['Name:   ', `${b.firstName} ${b.lastName}`],
+    ['', ''],
+    ['Booking reference:  ', paint(o.color, '1;7', ` ${b.reference} `)],
   ];
-  const width = Math.max(...rows.map((r) => visibleLength(r))) + 4;
+  // The box's frame and margins take 6 columns.
+  const room = o.width ? Math.max(20, o.width - 6) : Number.MAX_SAFE_INTEGER;
+  const lines = rows.flatMap(([label, text]) => {
+    const wrapped = wrapText(`${label}${text}`, room, ' '.repeat(label.length));
+    return label === '' ? [''] : wrapped;
+  });
+  const width = Math.max(...lines.map((r) => visibleLength(r))) + 4;
   const [h, v, tl, tr, bl, br] = o.color ? ['─', '│', '┌', '┐', '└', '┘'] : ['-', '|', '+', '+', '+', '+'];
-  const body = rows.map((r) => `${v}  ${r}${' '.repeat(width - 4 - visibleLength(r))}  ${v}`);
+  const body = lines.map((r) => `${v}  ${r}${' '.repeat(width - 4 - visibleLength(r))}  ${v}`);
   return [
     `${tl}${h.repeat(width)}${tr}`,
     ...body,
     `${bl}${h.repeat(width)}${br}`,
-    'Keep the reference: with your last name, it lets you cancel.',
+    ...(o.width ? wrapText('Keep the reference: with your last name, it lets you cancel.', o.width) : ['Keep the reference: with your last name, it lets you cancel.']),
   ].join('\n');
-}
-
-function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
-  return [...text.replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
 
 /** One output as text (without its final newline). */
 export function formatOutput(d: Dialogue, out: Output, o: FormatOptions): string {
   switch (out.kind) {
     case 'say':
-      return formatSay(out.text, out.tone, o);
+      // Broken between words, not by the terminal in the middle of one.
+      return formatSay(o.width ? wrapText(out.text, o.width).join('\n') : out.text, out.tone, o);
     case 'concerts':
       return `Concerts:\n${renderConcerts(d.concerts)}`;
     case 'seats':
@@ -115,9 +170,10 @@ export function formatPrompt(p: Prompt, o: FormatOptions & { decorate: boolean }
   return `${paint(o.color, '1', p.text)}${fallback}${paint(o.color, '36', ' > ')}`;
 }
 
-export function formatWelcome(d: Dialogue, where: string, holdSeconds: number): string {
+export function formatWelcome(d: Dialogue, where: string, holdSeconds: number, width?: number): string {
+  const hello = `guichet: connected to ${where}. A seat you hold waits ${formatRemaining(holdSeconds * 1000)} for your names.`;
   return [
-    `guichet: connected to ${where}. A seat you hold waits ${formatRemaining(holdSeconds * 1000)} for your names.`,
+    width ? wrapText(hello, width).join('\n') : hello,
     `Concerts:\n${renderConcerts(d.concerts)}`,
     'Type b to book, c to cancel, h for help, q to quit.',
   ].join('\n');

@@ -25,6 +25,7 @@ import {
   type Transition,
 } from './interactive-dialogue.js';
 import { formatOutput, formatPrompt, formatSay, formatSeatScreen, formatWelcome } from './interactive-format.js';
+import { parseMapMove, type MapWindow, type Row } from './seat-map.js';
 import { describeEvent, UsageError } from './oneshot.js';
 import { EOF, Prompter } from './prompt.js';
 import { useColor } from './render.js';
@@ -80,7 +81,13 @@ class InteractiveSession {
   private notes: string[] = [];
   private lastChange?: string;
   private redrawTimer?: NodeJS.Timeout;
+  /** Terminal only: the rows of the seat map last shown, and where the user moved the window (n, p, row K). */
+  private shown?: { window: MapWindow; rows: Row[] };
+  private mapTop?: number;
   private readonly ticker?: NodeJS.Timeout;
+  private readonly onResize = () => {
+    if (!this.leaving && showsSeats(this.dialogue)) this.scheduleRedraw();
+  };
   private readonly onSignal = (signal: NodeJS.Signals) => void this.interrupt(signal);
   private readonly onOutputError = () => undefined;
 
@@ -108,7 +115,8 @@ class InteractiveSession {
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) process.on(signal, this.onSignal);
     // A terminal or a reader that goes away must not crash us on the way out.
     this.options.output.on('error', this.onOutputError);
-    this.prompter.print(formatWelcome(this.dialogue, this.where, this.client.hello.holdSeconds));
+    this.options.output.on('resize', this.onResize);
+    this.prompter.print(formatWelcome(this.dialogue, this.where, this.client.hello.holdSeconds, this.prompter.size?.columns));
     try {
       for (;;) {
         try {
@@ -142,6 +150,7 @@ class InteractiveSession {
         if (this.prompter.terminal && showsSeats(this.dialogue)) this.drawSeatScreen();
         const a = await this.ask(() => promptOf(this.dialogue, Date.now()));
         if (a === EOF) return this.inputEnded();
+        if (this.moveMap(a)) continue;
         t = answer(this.dialogue, a);
       }
       this.apply(t);
@@ -155,7 +164,11 @@ class InteractiveSession {
     if (!this.pending) {
       for (const e of this.heldBack.splice(0)) this.applyEvent(e);
     }
-    const o = { color: this.color };
+    if (!showsSeats(this.dialogue)) {
+      this.shown = undefined;
+      this.mapTop = undefined;
+    }
+    const o = { color: this.color, width: this.prompter.size?.columns };
     if (this.prompter.terminal && showsSeats(this.dialogue)) {
       // The seat screen shows the map itself; what was said goes under it.
       this.notes = t.out.flatMap((out) => (out.kind === 'say' ? [formatOutput(this.dialogue, out, o)] : []));
@@ -221,7 +234,30 @@ class InteractiveSession {
   }
 
   private drawSeatScreen(): void {
-    this.prompter.redraw(formatSeatScreen(this.dialogue, { color: this.color, lastChange: this.lastChange, notes: this.notes }));
+    const size = this.prompter.size;
+    const prompt = formatPrompt(promptOf(this.dialogue, Date.now()), { color: false, decorate: true });
+    const screen = formatSeatScreen(this.dialogue, {
+      color: this.color,
+      lastChange: this.lastChange,
+      notes: this.notes,
+      width: size?.columns,
+      height: size?.rows,
+      top: this.mapTop,
+      promptLength: prompt.length,
+    });
+    this.shown = { window: screen.window, rows: screen.rows };
+    this.mapTop = screen.window.top;
+    this.prompter.redraw(screen.lines);
+  }
+
+  /** At the seat question on a terminal, `n`, `p` and `row K` move the window of a map that does not fit. */
+  private moveMap(text: string): boolean {
+    if (!this.prompter.terminal || this.dialogue.step.at !== 'seat' || !this.shown?.window.partial) return false;
+    const top = parseMapMove(text, this.shown.window, this.shown.rows);
+    if (top === undefined) return false;
+    this.mapTop = top;
+    this.notes = [];
+    return true;
   }
 
   /** Says the connection is gone and offers to connect again; false when the user declines. */
@@ -290,6 +326,7 @@ class InteractiveSession {
     if (this.ticker) clearInterval(this.ticker);
     if (this.redrawTimer) clearTimeout(this.redrawTimer);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) process.off(signal, this.onSignal);
+    this.options.output.off('resize', this.onResize);
     this.prompter.close();
     this.client.close();
   }

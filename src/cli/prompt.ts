@@ -12,7 +12,8 @@
  * - `ask` ends with EOF when input ends (Ctrl-D, end of the pipe); an AbortSignal withdraws
  *   the question (the next line then goes to the next question).
  */
-import { createInterface, clearLine, cursorTo, type Interface } from 'node:readline';
+import { createInterface, clearScreenDown, cursorTo, moveCursor, type Interface } from 'node:readline';
+import { drawInPlace } from './screen.js';
 
 export const EOF: unique symbol = Symbol('end of input');
 
@@ -103,25 +104,49 @@ export class Prompter {
   print(text: string): void {
     if (this.closed) return;
     if (this.terminal && this.waiter) {
-      clearLine(this.output, 0);
-      cursorTo(this.output, 0);
+      this.eraseQuestion();
       this.output.write(`${text}\n`);
-      this.rl.setPrompt(this.waiter.question());
-      this.rl.prompt(true);
+      this.askAgain();
       return;
     }
     this.endOpenLine();
     this.output.write(`${text}\n`);
   }
 
-  /** Terminal only: clears the screen, writes `text`, and asks the current question again below it. */
-  redraw(text: string): void {
+  /**
+   * Terminal only: draws `lines` over the screen from its top (in place: no copy goes to the
+   * scrollback), and asks the current question again below them.
+   */
+  redraw(lines: readonly string[]): void {
     if (!this.terminal || this.closed) return;
-    this.output.write(`\x1b[H\x1b[2J${text}`);
-    if (this.waiter) {
-      this.rl.setPrompt(this.waiter.question());
-      this.rl.prompt(true);
-    }
+    this.output.write(drawInPlace(lines));
+    this.askAgain();
+  }
+
+  /** The terminal's size, when the output is one. */
+  get size(): { columns: number; rows: number } | undefined {
+    const out = this.output as NodeJS.WriteStream;
+    return this.terminal && out.columns && out.rows ? { columns: out.columns, rows: out.rows } : undefined;
+  }
+
+  /**
+   * Erases the question and what is typed after it, on every row it takes: a question wider
+   * than the terminal wraps, and erasing only the cursor's row left copies of its first part.
+   */
+  private eraseQuestion(): void {
+    const { rows } = this.rl.getCursorPos();
+    if (rows > 0) moveCursor(this.output, 0, -rows);
+    cursorTo(this.output, 0);
+    clearScreenDown(this.output);
+  }
+
+  /** Writes the question anew where the cursor is (the start of a line), keeping what was typed. */
+  private askAgain(): void {
+    if (!this.waiter) return;
+    // readline would first move up over the rows of the question it last drew: that one is gone.
+    (this.rl as unknown as { prevRows: number }).prevRows = 0;
+    this.rl.setPrompt(this.waiter.question());
+    this.rl.prompt(true);
   }
 
   /** Terminal only: redraws the current question (its text may have changed), keeping what was typed. */
@@ -134,12 +159,8 @@ export class Prompter {
   /** Stops asking; `farewell` replaces the question on screen. */
   close(farewell?: string): void {
     if (this.closed) return;
-    if (this.terminal && this.waiter) {
-      clearLine(this.output, 0);
-      cursorTo(this.output, 0);
-    } else {
-      this.endOpenLine();
-    }
+    if (this.terminal && this.waiter) this.eraseQuestion();
+    else this.endOpenLine();
     if (farewell !== undefined) this.output.write(`${farewell}\n`);
     // A question still open stays unanswered: whoever closes is leaving.
     this.waiter?.settle();
@@ -171,8 +192,7 @@ export class Prompter {
     if (!this.terminal) return this.endOpenLine();
     this.rl.write(null, { ctrl: true, name: 'e' });
     this.rl.write(null, { ctrl: true, name: 'u' });
-    clearLine(this.output, 0);
-    cursorTo(this.output, 0);
+    this.eraseQuestion();
   }
 
   private endOpenLine(): void {

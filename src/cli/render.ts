@@ -4,51 +4,30 @@
  */
 import type { ConcertSummary } from './client.js';
 import { formatVenueTime } from './venue-time.js';
+import { drawMap, legendLine, rowsFor, type Row } from './seat-map.js';
 
 export interface RenderOptions {
   color: boolean;
-  /** Seats per row. */
-  columns?: number;
+  /** The hall's rows, from the server's reply; rows of 10 when absent (an older server). */
+  rows?: readonly Row[];
   /** A seat (1-based) shown in reverse video when colour is on: the one being chosen. */
   highlight?: number;
+  /** Terminal columns, when known: a wider row goes on over several lines. */
+  width?: number;
 }
-
-const ESC = '\x1b[';
-const paint = (on: boolean, code: string, text: string) => (on ? `${ESC}${code}m${text}${ESC}0m` : text);
 
 export function useColor(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb';
 }
 
-const LEGEND: Record<string, { word: string; code: string }> = {
-  '.': { word: 'free', code: '32' },
-  h: { word: 'held', code: '33' },
-  H: { word: 'yours', code: '1;36' },
-  x: { word: 'booked', code: '2;31' },
-};
-
 /**
- * The seat map as a grid: each cell shows the seat number and its state character, e.g.
- * ` 41.  42x  43H`, so it reads without colour and without a legend.
+ * The whole seat map in rows (seat-map.ts): each row its name, then each seat its place and
+ * state character, e.g. `B  1.  2x  3H … 11-20`, so it reads without colour; then the legend.
  */
 export function renderSeatGrid(map: string, options: RenderOptions): string {
-  const columns = options.columns ?? 10;
-  const width = String(map.length).length;
-  const rows: string[] = [];
-  for (let start = 0; start < map.length; start += columns) {
-    const cells: string[] = [];
-    for (let i = start; i < Math.min(map.length, start + columns); i++) {
-      const ch = map[i]!;
-      const cell = `${String(i + 1).padStart(width)}${ch}`;
-      const code = LEGEND[ch]?.code ?? '0';
-      cells.push(paint(options.color, i + 1 === options.highlight ? `${code};7` : code, cell));
-    }
-    rows.push(cells.join(' '));
-  }
-  const legend = Object.entries(LEGEND)
-    .map(([ch, { word, code }]) => paint(options.color, code, `${ch} ${word}`))
-    .join('   ');
-  return `${rows.join('\n')}\n${legend}`;
+  const rows = rowsFor(map.length, options.rows);
+  const lines = drawMap(map, rows, { color: options.color, highlight: options.highlight, width: options.width });
+  return `${lines.join('\n')}\n${legendLine(options.color)}`;
 }
 
 export function renderConcerts(concerts: readonly ConcertSummary[]): string {

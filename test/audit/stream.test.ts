@@ -199,7 +199,7 @@ Crafted.before(async (ctx) => {
   expect('elsewhere', [await put(held('elsewhere', 0, 1, 'W1'), subjectFor('astray')), 'WRONG_SUBJECT']);
 
   ctx.catalogFile = join(ctx.dir, 'catalog.json');
-  await writeFile(ctx.catalogFile, JSON.stringify([{ id: 'toobig', capacity: 10 }]));
+  await writeFile(ctx.catalogFile, JSON.stringify([{ id: 'toobig', title: 'Too big', capacity: 10 }]));
 });
 Crafted.after(close);
 

@@ -84,7 +84,12 @@ Answers('a seat is checked against the map shown: range, booked, held by another
   assert.equal(parseSeatAnswer('5', SEATS), { kind: 'invalid', message: 'Seat 5 is held by someone else right now; choose another.' });
   assert.equal(parseSeatAnswer('11', SEATS), { kind: 'invalid', message: 'There is no seat 11: seats are numbered 1-10.' });
   assert.equal(parseSeatAnswer('0', SEATS).kind, 'invalid');
-  assert.equal(parseSeatAnswer('four', SEATS), { kind: 'invalid', message: 'Type a seat number (1-10), m to show the map again, or - to go back.' });
+  assert.equal(parseSeatAnswer('four', SEATS), { kind: 'invalid', message: 'Type a seat number (1-10) or its row and place (A1), m to show the map again, or - to go back.' });
+  // A label as the map shows it: row A, place 4 is seat 4; row B of 10-seat rows starts at 11.
+  assert.equal(parseSeatAnswer('a4', SEATS), { kind: 'seat', seat: 4 });
+  assert.equal(parseSeatAnswer('A3', SEATS).kind, 'invalid');
+  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20) }), { kind: 'seat', seat: 11 });
+  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20), rows: [{ name: 'A', first: 1, count: 8 }, { name: 'B', first: 9, count: 12 }] }), { kind: 'seat', seat: 9 });
   assert.equal([parseSeatAnswer('', SEATS), parseSeatAnswer('-', SEATS), parseSeatAnswer('m', SEATS)], [{ kind: 'back' }, { kind: 'back' }, { kind: 'map' }]);
 });
 
@@ -285,21 +290,22 @@ Other.run();
 
 const Screens = suite('interactive: what the screens say');
 
-Screens('the grid reads without colour: number and state character per seat, 10 a row', () => {
+Screens('the grid reads without colour: rows of 10 named A-J, place and state character per seat, seat numbers at the end', () => {
   const map = `x${'.'.repeat(40)}h${'.'.repeat(10)}H${'.'.repeat(47)}`;
   const grid = renderSeatGrid(map, { color: false });
   const lines = grid.split('\n');
   assert.equal(lines.length, 11);
-  assert.equal(lines[0], '  1x   2.   3.   4.   5.   6.   7.   8.   9.  10.');
-  assert.ok(lines[4]!.includes(' 42h'));
-  assert.ok(lines[5]!.includes(' 53H'));
+  assert.equal(lines[0], 'A  1x  2.  3.  4.  5.  6.  7.  8.  9. 10.    1-10');
+  assert.ok(lines[4]!.startsWith('E  1.  2h'), lines[4]);
+  assert.ok(lines[5]!.startsWith('F  1.  2.  3H'), lines[5]);
+  assert.ok(lines[9]!.endsWith('  91-100'), lines[9]);
   assert.equal(lines[10], '. free   h held   H yours   x booked');
   assert.not.match(grid, /\x1b/);
 });
 
 Screens('with colour each state has its own colour and the chosen seat is highlighted', () => {
   const grid = renderSeatGrid('.hHx', { color: true, highlight: 1 });
-  assert.ok(grid.includes('\x1b[32;7m1.\x1b[0m'));
+  assert.ok(grid.includes('\x1b[32;7m1.\x1b[0m'), grid);
   assert.ok(grid.includes('\x1b[33m2h\x1b[0m'));
   assert.ok(grid.includes('\x1b[1;36m3H\x1b[0m'));
   assert.ok(grid.includes('\x1b[2;31m4x\x1b[0m'));
@@ -307,9 +313,9 @@ Screens('with colour each state has its own colour and the chosen seat is highli
 
 Screens('the seat screen: heading with counts, grid, last live change, notes', () => {
   const d = at({ at: 'seat', seats: SEATS });
-  const screen = formatSeatScreen(d, { color: false, lastChange: '12:00:00 seat 3 booked', notes: ['Seat 3 is booked.'] });
-  assert.equal(screen.split('\n').slice(0, 1), ['Concert One (c1): 8 free, 1 held, 1 booked (of 10)']);
-  assert.ok(screen.endsWith('Live: 12:00:00 seat 3 booked\n\nSeat 3 is booked.\n'));
+  const { lines } = formatSeatScreen(d, { color: false, lastChange: '12:00:00 seat 3 booked', notes: ['Seat 3 is booked.'] });
+  assert.equal(lines.slice(0, 2), ['Concert One (c1): 8 free, 1 held, 1 booked (of 10)', 'A  1.  2.  3x  4.  5h  6.  7.  8.  9. 10.  1-10']);
+  assert.equal(lines.slice(-4), ['', 'Live: 12:00:00 seat 3 booked', '', 'Seat 3 is booked.']);
 });
 
 Screens('the booking reference stands out, with the concert and the seat', () => {

@@ -68,6 +68,11 @@ export class TmuxSession {
     return this.tmux('capture-pane', '-p', '-t', this.name, ...(options.escapes ? ['-e'] : []));
   }
 
+  /** Lines that scrolled off the top into the pane's history (a screen cleared with ESC[2J goes there too). */
+  historySize(): number {
+    return Number(this.tmux('display-message', '-p', '-t', this.name, '#{history_size}').trim());
+  }
+
   /** The exit status of the command once it has ended, else undefined. */
   exitStatus(): number | undefined {
     // The shell writes `$?`: the status, or 128 + n when a signal ended the command.
