@@ -76,6 +76,10 @@ export interface SeatScreenOptions extends FormatOptions {
   top?: number;
   /** Columns the question under the screen takes, so that the screen leaves it room. */
   promptLength?: number;
+  /** A seat to keep in view when none is being chosen (`guichet watch`: the last one that changed). */
+  focus?: number;
+  /** The user can move the window (n, p, row K): say how. */
+  movable?: boolean;
 }
 
 export interface SeatScreen {
@@ -103,7 +107,7 @@ export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen 
   const promptRows = o.width ? rowsTaken((o.promptLength ?? 0) + 8, o.width) : 1;
   const rest = heading.length + legend.length + 1 + live.length + notes.length + promptRows;
   const budget = (o.height ?? Number.MAX_SAFE_INTEGER) - rest;
-  const chosen = chosenSeat(d);
+  const chosen = chosenSeat(d) ?? o.focus;
   const top = o.top ?? rowIndexOf(rows, Math.max(1, map.indexOf('.') + 1));
   let window = windowOf(rows, capacity, { width: o.width, height: budget, top });
   if (window.partial) {
@@ -111,10 +115,10 @@ export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen 
     window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top });
     if (chosen !== undefined) window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top: topShowing(window, rowIndexOf(rows, chosen)) });
   }
-  const where = window.partial
-    ? fit(paint(o.color, '2', `Rows ${rows[window.top]!.name}-${rows[window.top + window.count - 1]!.name} of ${rows.length} (${rows[0]!.name}-${rows[rows.length - 1]!.name}): n next rows, p previous, row <name> to go there`))
-    : [];
-  const grid = drawWindow(map, rows, window, { color: o.color, highlight: chosen, width: o.width });
+  const span = `Rows ${rows[window.top]!.name}-${rows[window.top + window.count - 1]!.name} of ${rows.length} (${rows[0]!.name}-${rows[rows.length - 1]!.name})`;
+  const how = o.movable === false ? 'around the last change' : 'n next rows, p previous, row <name> to go there';
+  const where = window.partial ? fit(paint(o.color, '2', `${span}: ${how}`)) : [];
+  const grid = drawWindow(map, rows, window, { color: o.color, highlight: chosenSeat(d), width: o.width });
   return { lines: [...heading, ...where, ...grid, ...legend, '', ...live, ...notes], window, rows };
 }
 

@@ -53,7 +53,7 @@ clientCommand('cancel', 'cancel a booking; its seat is free again')
 
 clientCommand('watch', 'follow the seat changes of a concert live')
   .argument('<concert>', 'concert id')
-  .action((concert: string, flags: ClientFlags) => oneshot.watch(flags, concert));
+  .action(async (concert: string, flags: ClientFlags) => (await import('./watch.js')).watch(flags, concert));
 
 // Readers of the event log itself (NATS, not the gateway).
 program.addCommand(auditCommand());

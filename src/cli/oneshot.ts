@@ -2,6 +2,7 @@
 import { isWellFormedReference } from '../actors/reference.js';
 import { GuichetClient, type ConcertSummary, type SeatEvent } from './client.js';
 import { renderConcerts, renderSeatGrid, useColor } from './render.js';
+import type { Row } from './seat-map.js';
 
 export interface ClientFlags {
   host: string;
@@ -41,8 +42,8 @@ export const concerts = (flags: ClientFlags) =>
 
 export const seats = (flags: ClientFlags, concert: string) =>
   withClient(flags, async (c) => {
-    const reply = await c.request<{ concert: string; map: string; free: number; capacity: number }>('SEATS', concert);
-    print(flags, reply, () => `${concert}: ${reply.free} of ${reply.capacity} seats free\n${renderSeatGrid(reply.map, { color: useColor(process.stdout) })}`);
+    const reply = await c.request<{ concert: string; map: string; free: number; capacity: number; rows?: Row[] }>('SEATS', concert);
+    print(flags, reply, () => `${concert}: ${reply.free} of ${reply.capacity} seats free\n${renderSeatGrid(reply.map, { color: useColor(process.stdout), rows: reply.rows })}`);
   });
 
 export const book = (flags: ClientFlags, concert: string, seat: string, names: { first: string; last: string }) =>
@@ -72,17 +73,6 @@ export const cancel = (flags: ClientFlags, reference: string, last: string) => {
     print(flags, r, () => `Cancelled ${reference}: seat ${r.seat} of ${r.concert} is free again.`);
   });
 };
-
-/** Follows a concert until interrupted or until the server closes the connection. */
-export async function watch(flags: ClientFlags, concert: string): Promise<void> {
-  const c = await GuichetClient.connect({ host: flags.host, port: flags.port });
-  const initial = await c.request<{ map: string; free: number; capacity: number }>('WATCH', concert);
-  print(flags, initial, () => `${concert}: ${initial.free} of ${initial.capacity} free\n${renderSeatGrid(initial.map, { color: useColor(process.stdout) })}\nWatching; Ctrl-C to stop.`);
-  c.on('event', (e: SeatEvent) => print(flags, e, () => describeEvent(e)));
-  c.on('notice', (err: Error) => process.stderr.write(`server: ${err.message}\n`));
-  process.once('SIGINT', () => c.close());
-  await c.waitClosed();
-}
 
 const WORDS: Record<string, string> = { SeatHeld: 'held', SeatBooked: 'booked', BookingCancelled: 'freed (booking cancelled)', SeatReleased: 'freed' };
 

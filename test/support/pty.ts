@@ -73,6 +73,11 @@ export class TmuxSession {
     return Number(this.tmux('display-message', '-p', '-t', this.name, '#{history_size}').trim());
   }
 
+  /** True once the command has ended (even when a Ctrl-C ended the shell that records its status). */
+  ended(): boolean {
+    return this.tmux('display-message', '-p', '-t', this.name, '#{pane_dead}').trim() === '1';
+  }
+
   /** The exit status of the command once it has ended, else undefined. */
   exitStatus(): number | undefined {
     // The shell writes `$?`: the status, or 128 + n when a signal ended the command.
