@@ -447,7 +447,8 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
           say(`No booking ${step.reference} under the last name "${step.lastName}". Try the last name again, or - to retype the reference.`, 'warn'),
         ]);
       }
-      if (r.code === 'RATE_LIMITED') return go(d, { at: 'menu' }, [say(`Too many failed attempts: ${r.message}. Not asking again for now.`, 'warn')]);
+      // The server's message says it ("too many failed look-ups; try again in 60 s"): not twice.
+      if (r.code === 'RATE_LIMITED') return go(d, { at: 'menu' }, [say(`${sentence(r.message)}. Not asking again for now.`, 'warn')]);
       if (r.code === 'BAD_REFERENCE') return go(d, { at: 'reference' }, [say(r.message, 'warn')]);
       return go(d, { at: 'menu' }, [say(`The booking could not be looked up: ${failed(r)}`, 'warn')]);
     }
@@ -534,6 +535,9 @@ export function endOfInput(d: Dialogue): { code: number; message?: string } {
 }
 
 // ================================================================== small formats
+
+/** A message as the start of a sentence. */
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** `m:ss`, never negative. */
 export function formatRemaining(ms: number): string {

@@ -26,7 +26,7 @@ import {
 } from './interactive-dialogue.js';
 import { formatOutput, formatPrompt, formatSay, formatSeatScreen, formatWelcome } from './interactive-format.js';
 import { parseMapMove, type MapWindow, type Row } from './seat-map.js';
-import { describeEvent, UsageError } from './oneshot.js';
+import { connectClient, describeEvent, UsageError } from './oneshot.js';
 import { EOF, Prompter } from './prompt.js';
 import { useColor } from './render.js';
 
@@ -48,7 +48,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const client = await GuichetClient.connect({ host: options.host, port });
+  const client = await connectClient(options.host, port);
   return new InteractiveSession(client, { host: options.host, port, input, output }).run();
 }
 
@@ -277,13 +277,14 @@ class InteractiveSession {
       }
       if (!yes) return false;
       try {
-        const client = await GuichetClient.connect({ host: this.options.host, port: this.options.port });
+        const client = await connectClient(this.options.host, this.options.port);
         this.attach(client);
         this.dialogue = startDialogue(client.hello, this.dialogue.names);
         this.prompter.print(formatSay(`Connected again to ${this.where}.`, 'ok', { color: this.color }));
         return true;
       } catch (err) {
-        this.prompter.print(formatSay(`Cannot connect: ${(err as Error).message}`, 'warn', { color: this.color }));
+        // The error says "cannot connect to …" itself.
+        this.prompter.print(formatSay(`${(err as Error).message}`, 'warn', { color: this.color }));
       }
     }
   }

@@ -1,18 +1,28 @@
 #!/usr/bin/env node
-/** The `guichet` command: the server, and the clients of its wire protocol. */
-import { Command, CommanderError } from 'commander';
+/**
+ * The `guichet` command: the server, and the clients of its wire protocol.
+ *
+ * Exit status, one rule for every command: 0 done; 1 refused or failed (the server said no,
+ * it cannot be reached, an audit found a violation); 2 a usage error (an unknown command or
+ * flag, a missing or malformed argument); 128 + n when ended by signal n (Ctrl-C: 130).
+ * With --json, an error is also written on stdout as {"error": {"code": …, "message": …}}.
+ */
+import { Command, CommanderError, Option } from 'commander';
 import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
 import { auditCommand } from './audit.js';
 import { tailCommand } from './tail.js';
-import { ServerError } from './client.js';
 import * as oneshot from './oneshot.js';
 import { UsageError, type ClientFlags } from './oneshot.js';
 import { runServer } from './server.js';
+import { errorJson, errorText, exitStatusOf } from './errors.js';
 
 const program = new Command('guichet')
   .description('Concert seat reservation over TCP (event-sourced on NATS JetStream)')
   .version('0.1.0')
-  .showHelpAfterError();
+  // The error alone, not the whole help after it (which scrolled the error away).
+  .showHelpAfterError('(add --help for usage)')
+  .helpCommand('help [command]', 'show the help of a command')
+  .exitOverride();
 
 const server = program.command('server').description('run a gateway (and an embedded nats-server unless --nats is given)');
 for (const option of serverOptions()) server.addOption(option);
@@ -51,17 +61,16 @@ clientCommand('cancel', 'cancel a booking; its seat is free again')
   .requiredOption('--last <name>', 'last name on the booking')
   .action((reference: string, flags: ClientFlags & { last: string }) => oneshot.cancel(flags, reference, flags.last));
 
-clientCommand('watch', 'follow the seat changes of a concert live')
+clientCommand('watch', 'follow the seats of a concert live (Ctrl-C to stop)')
   .argument('<concert>', 'concert id')
   .action(async (concert: string, flags: ClientFlags) => (await import('./watch.js')).watch(flags, concert));
 
-// Readers of the event log itself (NATS, not the gateway).
-program.addCommand(auditCommand());
-program.addCommand(tailCommand());
+// Readers of the event log itself (NATS, not the gateway), with the program's error handling.
+for (const cmd of [auditCommand(), tailCommand()]) program.addCommand(cmd.copyInheritedSettings(program));
 
-async function interactive(address: string, port: string): Promise<void> {
+async function interactive(host: string, port: string): Promise<void> {
   const { runInteractive } = await import('./interactive.js');
-  process.exitCode = await runInteractive({ host: address, port });
+  process.exitCode = await runInteractive({ host, port });
 }
 
 const defaultHost = process.env['GUICHET_HOST'] || '127.0.0.1';
@@ -70,29 +79,44 @@ const defaultPort = process.env['GUICHET_PORT'] || '12345';
 program
   .command('client')
   .description('the interactive client, also run by `guichet` alone: book and cancel seats on a live seat map (see its help screen: h)')
-  .argument('[address]', 'gateway address (env GUICHET_HOST)', defaultHost)
-  .argument('[port]', 'gateway port (env GUICHET_PORT)', defaultPort)
-  .action(interactive);
+  .argument('[address]', 'gateway address, or address:port (env GUICHET_HOST)')
+  .argument('[port]', 'gateway port (env GUICHET_PORT)')
+  .addOption(new Option('--host <address>', 'gateway address (as the first argument)'))
+  .addOption(new Option('--port <port>', 'gateway port (as the second argument)'))
+  .action((address: string | undefined, port: string | undefined, flags: { host?: string; port?: string }) => {
+    const where = clientAddress(address ?? flags.host, port ?? flags.port);
+    return interactive(where.host, where.port);
+  });
+
+/** `client 10.0.0.5 12345`, `client 10.0.0.5:12345`, `client --host … --port …`, or the defaults. */
+function clientAddress(address: string | undefined, port: string | undefined): { host: string; port: string } {
+  const m = address === undefined ? null : /^(.*):(\d+)$/.exec(address);
+  if (m && !m[1]!.includes(':')) {
+    if (port !== undefined) throw new UsageError(`the port is given twice: ${address} and ${port}`);
+    return { host: m[1]!, port: m[2]! };
+  }
+  return { host: address ?? defaultHost, port: port ?? defaultPort };
+}
 
 // `guichet` alone is the interactive client; `guichet conerts` is a typo, not an address.
 program.allowExcessArguments(true).action(() => {
   const [word] = program.args;
-  if (word !== undefined) program.error(`error: unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
+  if (word !== undefined) throw new UsageError(`unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
   return interactive(defaultHost, defaultPort);
 });
 
-program.exitOverride();
+const json = process.argv.includes('--json');
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
-  if (err instanceof ServerError) {
-    process.stderr.write(`error: ${err.code}: ${err.message}\n`);
-    process.exit(1);
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help, or the version) already.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(err.exitCode);
+    if (json) process.stdout.write(`${errorJson(err)}\n`);
+    process.exit(2);
   }
-  if (err instanceof UsageError || err instanceof Error) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  }
-  throw err;
+  if (!(err instanceof Error)) throw err;
+  if (json) process.stdout.write(`${errorJson(err)}\n`);
+  process.stderr.write(`error: ${errorText(err)}\n`);
+  process.exit(exitStatusOf(err));
 }

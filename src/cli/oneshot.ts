@@ -1,6 +1,6 @@
 /** One-shot client commands: connect, do one thing, print it (or its JSON), exit. */
 import { isWellFormedReference } from '../actors/reference.js';
-import { GuichetClient, type ConcertSummary, type SeatEvent } from './client.js';
+import { GuichetClient, ServerError, type ConcertSummary, type SeatEvent } from './client.js';
 import { renderConcerts, renderSeatGrid, useColor } from './render.js';
 import type { Row } from './seat-map.js';
 
@@ -15,12 +15,28 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** No gateway answers at the address. */
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+}
+
+/** Connects, or says what to do when nothing answers (the usual cause: no server started yet). */
+export async function connectClient(host: string, port: number): Promise<GuichetClient> {
+  try {
+    return await GuichetClient.connect({ host, port });
+  } catch (err) {
+    if (err instanceof ServerError) throw err;
+    const hint = /ECONNREFUSED/.test((err as Error).message) ? ' Is the server running? Start it with `npm start` (or `guichet server`).' : '';
+    throw new UnreachableError(`${(err as Error).message}.${hint}`);
+  }
+}
+
 function print(flags: ClientFlags, payload: unknown, human: () => string): void {
   process.stdout.write(`${flags.json ? JSON.stringify(payload) : human()}\n`);
 }
 
 async function withClient<T>(flags: ClientFlags, run: (client: GuichetClient) => Promise<T>): Promise<T> {
-  const client = await GuichetClient.connect({ host: flags.host, port: flags.port });
+  const client = await connectClient(flags.host, flags.port);
   try {
     return await run(client);
   } finally {

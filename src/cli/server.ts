@@ -1,4 +1,6 @@
 /** `guichet server`: the embedded or given NATS, the actors, the gateway; stops cleanly on a signal. */
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { loadCatalog } from '../catalog.js';
 import type { ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
@@ -42,13 +44,18 @@ export async function runServer(config: ServerConfig): Promise<void> {
     },
   }).catch(async (err: unknown) => {
     await embedded?.stop();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${config.port} on ${config.host} is already in use (another guichet server?): stop it, or give this one another --port`,
+      );
+    }
     throw err;
   });
   // Always said, even with --quiet: where to connect.
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
       `(${plural(catalog.length, 'concert')}, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
-      `Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
+      `Connect: ${connectHint(node.gateway.host, node.gateway.port)}\n`,
   );
 
   let stopping = false;
@@ -71,4 +78,18 @@ export async function runServer(config: ServerConfig): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * The command that connects a client from here: `guichet` when it is on the PATH (after
+ * `npm link` or `npm install -g .`), else `npx guichet` (what works in the clone after
+ * `npm install`); the address only when it is not the default.
+ */
+export function connectHint(host: string, port: number, onPath = guichetOnPath()): string {
+  const command = onPath ? 'guichet client' : 'npx guichet client';
+  return host === '127.0.0.1' && port === 12345 ? command : `${command} ${host} ${port}`;
+}
+
+function guichetOnPath(): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'guichet')));
 }

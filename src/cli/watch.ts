@@ -5,10 +5,10 @@
  * otherwise (a pipe, --json) the map is printed once and each change appends a line.
  * A lost connection is an error (exit 1), not the end of a watch: Ctrl-C is (exit 130).
  */
-import { GuichetClient, type SeatEvent } from './client.js';
+import type { SeatEvent } from './client.js';
 import { setSeat, type Dialogue, type Seats } from './interactive-dialogue.js';
 import { formatSeatScreen } from './interactive-format.js';
-import { describeEvent, type ClientFlags } from './oneshot.js';
+import { connectClient, describeEvent, type ClientFlags } from './oneshot.js';
 import { renderSeatGrid, useColor } from './render.js';
 import { drawInPlace } from './screen.js';
 
@@ -17,7 +17,7 @@ const REDRAW_DELAY_MS = 40;
 const FOOTER = 'Watching; Ctrl-C to stop.';
 
 export async function watch(flags: ClientFlags, concert: string, out: NodeJS.WriteStream = process.stdout): Promise<void> {
-  const c = await GuichetClient.connect({ host: flags.host, port: flags.port });
+  const c = await connectClient(flags.host, flags.port);
   const initial = await c.request<Seats & { free: number }>('WATCH', concert);
   const color = useColor(out);
   const screen = !flags.json && Boolean(out.isTTY);

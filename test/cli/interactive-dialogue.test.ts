@@ -237,7 +237,7 @@ Cancel('the last name is checked with LOOKUP; no match asks it again', () => {
 
 Cancel('rate limited: say so and stop asking', () => {
   const t = reply(at({ at: 'looking-up', reference: REFERENCE, lastName: 'X' }), err('RATE_LIMITED', 'too many failed look-ups; try again in 60 s'), NOW);
-  assert.equal(summary(t), { step: 'menu', out: ['warn: Too many failed attempts: too many failed look-ups; try again in 60 s. Not asking again for now.'], send: undefined, notify: undefined });
+  assert.equal(summary(t), { step: 'menu', out: ['warn: Too many failed look-ups; try again in 60 s. Not asking again for now.'], send: undefined, notify: undefined });
 });
 
 Cancel('the booking is shown, then "Cancel it? [y/N]": no keeps it, yes cancels', () => {
