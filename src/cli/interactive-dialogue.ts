@@ -12,6 +12,7 @@
 import { isWellFormedReference } from '../actors/reference.js';
 import type { ConcertSummary, Hello, SeatEvent } from './client.js';
 import { rowsFor, seatOfLabel, type Row } from './seat-map.js';
+import { nameProblem } from './name-check.js';
 
 export interface Names {
   firstName: string;
@@ -195,11 +196,18 @@ export function parseYesNo(text: string, fallback: boolean): boolean | undefined
   return undefined;
 }
 
-/** A concert by its number in the list (1-based) or its id (any case); undefined if neither. */
+/**
+ * A concert by its number in the list (1-based), its id (any case), or the start of its id or
+ * title when only one concert has it ("rock", "noct"); undefined otherwise.
+ */
 export function findConcert(concerts: readonly ConcertSummary[], text: string): ConcertSummary | undefined {
   const w = word(text);
+  if (w === '') return undefined;
   if (/^\d+$/.test(w)) return concerts[Number(w) - 1];
-  return concerts.find((c) => c.id.toLowerCase() === w);
+  const exact = concerts.find((c) => c.id.toLowerCase() === w);
+  if (exact) return exact;
+  const starting = concerts.filter((c) => c.id.toLowerCase().startsWith(w) || c.title.toLowerCase().startsWith(w));
+  return starting.length === 1 ? starting[0] : undefined;
 }
 
 export type SeatAnswer = { kind: 'back' } | { kind: 'map' } | { kind: 'seat'; seat: number } | { kind: 'invalid'; message: string };
@@ -263,9 +271,13 @@ const go = (d: Dialogue, step: Step, out: Output[] = [], extra: Partial<Transiti
 });
 const unwatch = (concert: string): Request => ({ verb: 'UNWATCH', args: [concert] });
 
-/** What an answer to the current question does. */
-export function answer(d: Dialogue, text: string): Transition {
+/** Questions where `q` leaves the client, as at the menu (not the names: "Q" could be one). */
+const QUIT_HERE = new Set<Step['at']>(['concert', 'seat', 'confirm', 'reference', 'cancel-confirm']);
+
+/** What an answer to the current question does (`now`: to see whether a hold has run out). */
+export function answer(d: Dialogue, text: string, now: number = Date.now()): Transition {
   const step = d.step;
+  if (QUIT_HERE.has(step.at) && (word(text) === 'q' || word(text) === 'quit')) return go(d, { at: 'quit' });
   switch (step.at) {
     case 'menu': {
       const choice = parseMenuChoice(text);
@@ -333,10 +345,17 @@ export function answer(d: Dialogue, text: string): Transition {
           notify: [{ verb: 'RELEASE', args: [step.hold.id] }],
         });
       }
-      if (a.kind === 'missing') {
-        const which = step.at === 'first' ? 'first' : 'last';
-        return go(d, step, [say(`Your ${which} name, please (or - to give seat ${step.hold.seat} back).`, 'warn')]);
+      const which = step.at === 'first' ? 'first' : 'last';
+      if (step.hold.expiresAt <= now) {
+        // Said now, not after both names are typed and BOOK is refused.
+        const map = step.seats.map[step.hold.seat - 1] === 'H' ? setSeat(step.seats.map, step.hold.seat, '.') : step.seats.map;
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`Your hold on seat ${step.hold.seat} ran out; choose a seat again.`, 'warn'), { kind: 'seats' }], {
+          notify: [{ verb: 'RELEASE', args: [step.hold.id] }],
+        });
       }
+      if (a.kind === 'missing') return go(d, step, [say(`Your ${which} name, please (or - to give seat ${step.hold.seat} back).`, 'warn')]);
+      const problem = nameProblem(a.name);
+      if (problem) return go(d, step, [say(`That ${which} name ${problem}. Type it again (or - to give seat ${step.hold.seat} back).`, 'warn')]);
       if (step.at === 'first') return go(d, { at: 'last', seats: step.seats, hold: step.hold, firstName: a.name });
       return go(d, { at: 'booking', seats: step.seats, hold: step.hold }, [], {
         send: { verb: 'BOOK', args: [step.hold.id, step.firstName, a.name] },
@@ -367,12 +386,16 @@ export function answer(d: Dialogue, text: string): Transition {
     case 'ident-first': {
       const a = parseNameAnswer(text);
       if (a.kind !== 'name') return go(d, { at: 'menu' });
+      const problem = nameProblem(a.name);
+      if (problem) return go(d, step, [say(`That first name ${problem}. Type it again (or - to go back).`, 'warn')]);
       return go(d, { at: 'ident-last', firstName: a.name });
     }
     case 'ident-last': {
       const a = parseNameAnswer(text);
       if (a.kind === 'back') return go(d, { at: 'menu' });
       if (a.kind === 'missing') return go(d, step, [say('Your last name, please (or - to go back).', 'warn')]);
+      const problem = nameProblem(a.name);
+      if (problem) return go(d, step, [say(`That last name ${problem}. Type it again (or - to go back).`, 'warn')]);
       return go(d, { at: 'identing' }, [], { send: { verb: 'IDENT', args: [step.firstName, a.name] } });
     }
     default:

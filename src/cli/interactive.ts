@@ -62,6 +62,11 @@ const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, S
 const RELEASE_WAIT_MS = 1_000;
 /** Live changes arriving in a burst are drawn once. */
 const REDRAW_DELAY_MS = 40;
+/**
+ * A PING this often keeps the connection from the gateway's idle timeout (300 s by default)
+ * while someone reads the menu or thinks; it is the person, not the connection, who is idle.
+ */
+const KEEPALIVE_MS = 30_000;
 
 class InteractiveSession {
   private client!: GuichetClient;
@@ -85,6 +90,7 @@ class InteractiveSession {
   private shown?: { window: MapWindow; rows: Row[] };
   private mapTop?: number;
   private readonly ticker?: NodeJS.Timeout;
+  private readonly keepalive: NodeJS.Timeout;
   private readonly onResize = () => {
     if (!this.leaving && showsSeats(this.dialogue)) this.scheduleRedraw();
   };
@@ -101,6 +107,10 @@ class InteractiveSession {
     this.where = `${options.host}:${options.port}`;
     this.attach(client);
     this.dialogue = startDialogue(client.hello);
+    this.keepalive = setInterval(() => {
+      if (!this.leaving && !this.client.closed) this.client.request('PING').catch(() => undefined);
+    }, KEEPALIVE_MS);
+    this.keepalive.unref();
     if (terminal) {
       // The hold's countdown in the name questions.
       this.ticker = setInterval(() => {
@@ -325,6 +335,7 @@ class InteractiveSession {
 
   private shutdown(): void {
     if (this.ticker) clearInterval(this.ticker);
+    clearInterval(this.keepalive);
     if (this.redrawTimer) clearTimeout(this.redrawTimer);
     for (const signal of Object.keys(EXIT_ON_SIGNAL) as NodeJS.Signals[]) process.off(signal, this.onSignal);
     this.options.output.off('resize', this.onResize);

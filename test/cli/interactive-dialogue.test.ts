@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  answer,
+  answer as answerAt,
   endOfInput,
   findConcert,
   formatRemaining,
@@ -38,6 +38,8 @@ const CONCERTS: ConcertSummary[] = [
 const NOW = Date.parse('2027-01-01T12:00:00Z');
 const SEATS: Seats = { concert: 'c1', capacity: 10, map: '..x.h.....' };
 const HOLD: Hold = { id: '01HOLD', concert: 'c1', seat: 4, expiresAt: NOW + 90_000 };
+/** Answers given at NOW (a hold runs out by the clock). */
+const answer = (d: Dialogue, text: string) => answerAt(d, text, NOW);
 const REFERENCE = (() => {
   const body = '123456789';
   return body + String(luhnCheckDigit(body));
@@ -195,6 +197,42 @@ Book('an invalid name asks both names again; the hold stays', () => {
 Book('a hold that ran out goes back to choosing a seat', () => {
   const t = reply(at({ at: 'booking', seats: { ...SEATS, map: '..xHh.....' }, hold: HOLD }), err('HOLD_EXPIRED'), NOW);
   assert.equal(t.dialogue.step, { at: 'seat', seats: SEATS });
+});
+
+Book('a bad name is refused as it is typed, saying which and why; the hold stays', () => {
+  const first = at({ at: 'first', seats: SEATS, hold: HOLD });
+  assert.equal(summary(answer(first, 'Jeanne2')), {
+    step: 'first', out: ['warn: That first name has digits in it: a name is letters. Type it again (or - to give seat 4 back).'], send: undefined, notify: undefined,
+  });
+  assert.match(summary(answer(first, 'Jeanne 🎸')).out[0]!, /^warn: That first name has "🎸" in it: only letters, spaces, hyphens and apostrophes\./);
+  assert.match(summary(answer(first, 'x'.repeat(300))).out[0]!, /^warn: That first name is 300 characters long: at most 64\./);
+  const last = at({ at: 'last', seats: SEATS, hold: HOLD, firstName: 'Jeanne' });
+  assert.match(summary(answer(last, '-Dupont')).out[0]!, /^warn: That last name must start and end with a letter\./);
+  assert.equal(summary(answer(at({ at: 'ident-first' }), '42')).step, 'ident-first');
+});
+
+Book('a hold that has run out is said at the next name, not after both', () => {
+  const first = at({ at: 'first', seats: { ...SEATS, map: '...H......' }, hold: HOLD });
+  const t = answerAt(first, 'Jeanne', HOLD.expiresAt + 1);
+  assert.equal(summary(t), {
+    step: 'seat', out: ['warn: Your hold on seat 4 ran out; choose a seat again.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
+  });
+  assert.is(t.dialogue.step.at === 'seat' && t.dialogue.step.seats.map[3], '.');
+});
+
+Book('q leaves from the concert, seat and confirmation questions too', () => {
+  for (const step of [{ at: 'concert' }, { at: 'seat', seats: SEATS }, { at: 'confirm', seats: SEATS, seat: 4 }, { at: 'reference' }] as Step[]) {
+    assert.is(summary(answer(at(step), 'q')).step, 'quit', step.at);
+  }
+  // Not at a name question: "Q" could be one.
+  assert.is(summary(answer(at({ at: 'last', seats: SEATS, hold: HOLD, firstName: 'Jeanne' }), 'Q')).step, 'booking');
+});
+
+Book('a concert by the start of its id or title, when only one has it', () => {
+  assert.is(findConcert(CONCERTS, 'concert')?.id, undefined);
+  assert.is(findConcert(CONCERTS, 'concert t')?.id, 'c2');
+  assert.is(findConcert(CONCERTS, 'C1')?.id, 'c1');
+  assert.is(findConcert(CONCERTS, '')?.id, undefined);
 });
 
 Book('- at a name question gives the seat back', () => {
