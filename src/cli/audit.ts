@@ -14,6 +14,7 @@ import { describeLogPoint, parseLogPoint, type LogPoint } from '../audit/point.j
 import { auditStream, type AuditResult } from '../audit/run.js';
 import { UsageError } from './oneshot.js';
 import { renderSeatGrid, useColor } from './render.js';
+import { checkKnownConcert } from './known-concert.js';
 import { plural } from '../plural.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -84,6 +85,7 @@ export async function runAudit(flags: AuditFlags): Promise<void> {
   const nc = await connectNats(flags.nats, 'guichet audit');
   try {
     const store = await openStream(nc, flags.nats);
+    if (concert) await checkKnownConcert(store, concert, flags.concerts ? catalog : undefined);
     const progress = progressBar(process.stderr);
     const result = await auditStream(store, {
       ...(concert ? { concert } : {}),

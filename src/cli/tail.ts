@@ -9,6 +9,7 @@ import { parseLogPoint, type LogPoint } from '../audit/point.js';
 import { readLog, type LogReading } from '../audit/reader.js';
 import { concertArgument, connectNats, natsOption, openStream } from './audit.js';
 import { UsageError } from './oneshot.js';
+import { checkKnownConcert } from './known-concert.js';
 
 export interface TailFlags {
   nats: string;
@@ -103,6 +104,10 @@ export async function runTail(flags: TailFlags): Promise<void> {
   const nc = await connectNats(flags.nats, 'guichet tail');
   try {
     const store = await openStream(nc, flags.nats);
+    if (concert) await checkKnownConcert(store, concert);
+    // Said on stderr (stdout is the events'), so that an empty screen is not a mystery.
+    const what = `${types ? [...types].join(', ') : 'events'} of ${concert ? `concert ${concert}` : 'every concert'}`;
+    process.stderr.write(`Following the ${what} ${from.kind === 'new' ? 'from now' : `from ${flags.from}`}; Ctrl-C to stop.\n`);
     const reading = await startTail(store, {
       ...(concert ? { concert } : {}),
       ...(types ? { types } : {}),
