@@ -26,17 +26,21 @@ Main menu (type the letter or the word, then Enter):
   i, ident    say who you are once; bookings then offer your names
   h, help     this screen
   q, quit     leave (a seat you hold is given back)
-  1, c1 ...   a concert's number or id books in it directly
+  1, c1 ...   a concert's number, id or the start of its name books in it
 
 At any question:
   -           go back one step (a seat you hold is given back)
   Enter       takes the answer in [brackets]; in [y/N], Enter is no
   m           (at the seat question) show the seat map again
+  n, p        (at the seat question, in a big hall) the next or previous rows
+  row K       (at the seat question, in a big hall) go to row K
+  q           leave, also from the concert, seat and reference questions
   Ctrl-C      leave at once; a seat you hold is given back
 
-Seat map: each seat is its number followed by its state:
+Seat map: a line per row (A, B, ...), each seat its place in the row and its state:
   .  free    h  held by someone    H  held by you    x  booked
-It redraws by itself as other people hold and book seats.
+A seat is its number (42) or its row and place (E2). The map redraws by itself
+as other people hold and book seats.
 
 From a script, pipe one answer per line, e.g.
   printf 'b\\n1\\n42\\ny\\nJeanne\\nDupont\\nq\\n' | guichet client 127.0.0.1 12345`;
