@@ -78,6 +78,8 @@ export async function runServer(config: ServerConfig): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Its terminal closed: stop as cleanly, embedded nats-server included (which takes SIGHUP as "reload").
+  process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 /**

@@ -105,9 +105,6 @@ export async function runTail(flags: TailFlags): Promise<void> {
   try {
     const store = await openStream(nc, flags.nats);
     if (concert) await checkKnownConcert(store, concert);
-    // Said on stderr (stdout is the events'), so that an empty screen is not a mystery.
-    const what = `${types ? [...types].join(', ') : 'events'} of ${concert ? `concert ${concert}` : 'every concert'}`;
-    process.stderr.write(`Following the ${what} ${from.kind === 'new' ? 'from now' : `from ${flags.from}`}; Ctrl-C to stop.\n`);
     const reading = await startTail(store, {
       ...(concert ? { concert } : {}),
       ...(types ? { types } : {}),
@@ -122,6 +119,9 @@ export async function runTail(flags: TailFlags): Promise<void> {
     // A closed stdout (`guichet tail | head`) ends the tail quietly.
     process.stdout.once('error', stop);
     void nc.closed().then(stop);
+    // Said on stderr (stdout is the events'), so that an empty screen is not a mystery; once Ctrl-C is handled.
+    const what = `${types ? [...types].join(', ') : 'events'} of ${concert ? `concert ${concert}` : 'every concert'}`;
+    process.stderr.write(`Following the ${what} ${from.kind === 'new' ? 'from now' : `from ${flags.from}`}; Ctrl-C to stop.\n`);
     await reading.done;
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

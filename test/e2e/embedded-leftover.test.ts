@@ -98,7 +98,7 @@ Leftover('kill -9 of the server, then a start with the same --data reclaims the 
   assert.not.ok(existsSync(join(ctx.data, LEFTOVER_FILE)));
 });
 
-Leftover('a second server on a --data in use is refused, and the first keeps its nats-server', async (ctx) => {
+Leftover('a second server on a --data in use is refused, the first keeps its nats-server; SIGHUP stops both', async (ctx) => {
   const first = await startServer(ctx);
   const { server } = await record(ctx);
   ctx.procs.push(server);
@@ -111,8 +111,11 @@ Leftover('a second server on a --data in use is refused, and the first keeps its
   assert.is(code, 1);
   assert.match(err, new RegExp(`another guichet server \\(pid ${first.child.pid}\\) runs with this --data`));
   assert.ok(isSameProcess(server));
-  first.child.kill('SIGTERM');
-  await new Promise((r) => first.child.once('exit', r));
+  // Its terminal closing (SIGHUP) stops it cleanly, embedded nats-server included.
+  first.child.kill('SIGHUP');
+  assert.is(await new Promise((r) => first.child.once('exit', (c) => r(c))), 0);
+  await eventually(() => isSameProcess(server), (alive) => !alive);
+  assert.not.ok(existsSync(join(ctx.data, LEFTOVER_FILE)));
 });
 
 Leftover('a record naming a process that is not that nats-server is left alone', async (ctx) => {
