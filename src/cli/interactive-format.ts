@@ -113,11 +113,11 @@ export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen 
   const budget = (o.height ?? Number.MAX_SAFE_INTEGER) - rest;
   const chosen = chosenSeat(d) ?? o.focus;
   const top = o.top ?? rowIndexOf(rows, Math.max(1, map.indexOf('.') + 1));
-  let window = windowOf(rows, capacity, { width: o.width, height: budget, top });
+  let window = windowOf(rows, { width: o.width, height: budget, top });
   if (window.partial) {
     // One line goes to saying where the window is and how to move it.
-    window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top });
-    if (chosen !== undefined) window = windowOf(rows, capacity, { width: o.width, height: budget - 1, top: topShowing(window, rowIndexOf(rows, chosen)) });
+    window = windowOf(rows, { width: o.width, height: budget - 1, top });
+    if (chosen !== undefined) window = windowOf(rows, { width: o.width, height: budget - 1, top: topShowing(window, rowIndexOf(rows, chosen)) });
   }
   const span = `Rows ${rows[window.top]!.name}-${rows[window.top + window.count - 1]!.name} of ${rows.length} (${rows[0]!.name}-${rows[rows.length - 1]!.name})`;
   const how = o.movable === false ? 'around the last change' : 'n next rows, p previous, row <name> to go there';

@@ -108,7 +108,7 @@ interface Layout {
   rangeWidth: number;
 }
 
-function layoutOf(rows: readonly Row[], capacity: number, width?: number): Layout {
+function layoutOf(rows: readonly Row[], width?: number): Layout {
   const nameWidth = Math.max(...rows.map((r) => r.name.length));
   const longest = Math.max(...rows.map((r) => r.count));
   const placeWidth = String(longest).length;
@@ -128,7 +128,7 @@ const rangeOf = (row: Row) => `${row.first}-${row.first + row.count - 1}`;
 /** How many lines row `row` takes. */
 const linesOf = (row: Row, layout: Layout) => Math.ceil(row.count / layout.perLine);
 
-function drawRow(map: string, row: Row, layout: Layout, o: MapOptions, capacity: number): string[] {
+function drawRow(map: string, row: Row, layout: Layout, o: MapOptions): string[] {
   const lines: string[] = [];
   for (let start = 0; start < row.count; start += layout.perLine) {
     const cells: string[] = [];
@@ -152,8 +152,8 @@ function drawRow(map: string, row: Row, layout: Layout, o: MapOptions, capacity:
 
 /** Every row of the map, one line each (more when a row is wider than `width`). */
 export function drawMap(map: string, rows: readonly Row[], o: MapOptions): string[] {
-  const layout = layoutOf(rows, map.length, o.width);
-  return rows.flatMap((row) => drawRow(map, row, layout, o, map.length));
+  const layout = layoutOf(rows, o.width);
+  return rows.flatMap((row) => drawRow(map, row, layout, o));
 }
 
 export interface MapWindow {
@@ -169,8 +169,8 @@ export interface MapWindow {
  * The rows that fit in `height` lines, starting at row `top` (as near as the end allows), or
  * all of them when they fit. A row is shown whole or not at all.
  */
-export function windowOf(rows: readonly Row[], capacity: number, o: { width?: number; height: number; top: number }): MapWindow {
-  const layout = layoutOf(rows, capacity, o.width);
+export function windowOf(rows: readonly Row[], o: { width?: number; height: number; top: number }): MapWindow {
+  const layout = layoutOf(rows, o.width);
   const height = Math.max(1, o.height);
   // Fits whole? (Summed with an early exit: 10,000 rows are not all counted when 20 fit.)
   let total = 0;
@@ -190,8 +190,8 @@ export function windowOf(rows: readonly Row[], capacity: number, o: { width?: nu
 
 /** The rows of `window`, drawn. */
 export function drawWindow(map: string, rows: readonly Row[], window: MapWindow, o: MapOptions): string[] {
-  const layout = layoutOf(rows, map.length, o.width);
-  return rows.slice(window.top, window.top + window.count).flatMap((row) => drawRow(map, row, layout, o, map.length));
+  const layout = layoutOf(rows, o.width);
+  return rows.slice(window.top, window.top + window.count).flatMap((row) => drawRow(map, row, layout, o));
 }
 
 /** A window's top moved so that row `index` is in it, near its middle when it has to move. */
