@@ -154,6 +154,12 @@ export function formatBooked(d: Dialogue, b: Booking, o: FormatOptions & { width
   ].join('\n');
 }
 
+/** The concert list, each line broken between words within `width` (continued under the title). */
+function fitConcerts(d: Dialogue, width?: number): string {
+  const text = renderConcerts(d.concerts);
+  return width ? text.split('\n').flatMap((line) => wrapText(line, width, '    ')).join('\n') : text;
+}
+
 /** One output as text (without its final newline). */
 export function formatOutput(d: Dialogue, out: Output, o: FormatOptions): string {
   switch (out.kind) {
@@ -161,7 +167,7 @@ export function formatOutput(d: Dialogue, out: Output, o: FormatOptions): string
       // Broken between words, not by the terminal in the middle of one.
       return formatSay(o.width ? wrapText(out.text, o.width).join('\n') : out.text, out.tone, o);
     case 'concerts':
-      return `Concerts:\n${renderConcerts(d.concerts)}`;
+      return `Concerts:\n${fitConcerts(d, o.width)}`;
     case 'seats':
       return formatSeats(d, o);
     case 'booked':
@@ -182,7 +188,7 @@ export function formatWelcome(d: Dialogue, where: string, holdSeconds: number, w
   const hello = `guichet: connected to ${where}. A seat you hold waits ${formatRemaining(holdSeconds * 1000)} for your names.`;
   return [
     width ? wrapText(hello, width).join('\n') : hello,
-    `Concerts:\n${renderConcerts(d.concerts)}`,
+    `Concerts:\n${fitConcerts(d, width)}`,
     'Type b to book, c to cancel, h for help, q to quit.',
   ].join('\n');
 }

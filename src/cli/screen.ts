@@ -22,19 +22,25 @@ export function visibleLength(text: string): number {
 export function wrapText(text: string, width: number, indent = ''): string[] {
   const out: string[] = [];
   const w = Math.max(8, width);
+  // An indentation that would leave no room is dropped.
+  const pad = indent.length < w / 2 ? indent : '';
   for (const paragraph of text.split('\n')) {
-    let line = '';
-    let length = 0;
-    for (const word of paragraph.split(' ')) {
+    // Leading spaces are the line's indentation: kept.
+    const lead = /^ */.exec(paragraph)![0];
+    let line = lead;
+    let length = lead.length;
+    let first = true;
+    for (const word of paragraph.slice(lead.length).split(' ')) {
       const n = visibleLength(word);
-      if (length > 0 && length + 1 + n > w) {
+      if (!first && length + 1 + n > w) {
         out.push(line);
-        line = indent;
-        length = indent.length;
-      } else if (length > 0 || line !== '') {
+        line = pad;
+        length = pad.length;
+      } else if (!first) {
         line += ' ';
         length += 1;
       }
+      first = false;
       if (length + n > w && !HAS_SGR.test(word)) {
         // A word wider than the screen (a long id): cut it.
         let rest = word;
@@ -42,8 +48,8 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
           const room = w - length;
           out.push(line + rest.slice(0, room));
           rest = rest.slice(room);
-          line = indent;
-          length = indent.length;
+          line = pad;
+          length = pad.length;
         }
         line += rest;
         length += rest.length;

@@ -10,6 +10,10 @@ test('wrapped between words within the width; colour codes take no room; a long 
   assert.is(visibleLength('\x1b[1;7m 1234 \x1b[0m'), 6);
   assert.equal(wrapText('x'.repeat(25), 10), ['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
   assert.equal(wrapText('one\ntwo', 40), ['one', 'two']);
+  // Indentation and inner runs of spaces are kept; continued lines take the indent given.
+  assert.equal(wrapText('    Le Petit Duc, Aix-en-Provence · Fri 12 Feb', 30, '    '), ['    Le Petit Duc,', '    Aix-en-Provence · Fri 12', '    Feb']);
+  assert.equal(wrapText(' 1. c1     Concert One', 40), [' 1. c1     Concert One']);
+  assert.equal(wrapText('abcdefghijklmnop', 8, '        '), ['abcdefgh', 'ijklmnop']);
 });
 
 test('a question of 60 columns takes two rows of a 60-column terminal (the cursor goes after it)', () => {
