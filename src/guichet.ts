@@ -148,7 +148,7 @@ export function describeStartup(startup: Guichet['startup'], concerts: number): 
   const took = startup.ms < 10_000 ? `${startup.ms} ms` : `${(startup.ms / 1000).toFixed(1)} s`;
   if (startup.untilSeq === 0) return `the event log is empty (${took})`;
   const { used } = startup.snapshots;
-  const from = used > 0 ? `${used} of ${plural(concerts, 'concert')} from their snapshots, then ` : '';
+  const from = used > 0 ? `${used} of ${plural(concerts, 'concert')} from ${used === 1 ? 'its snapshot' : 'their snapshots'}, then ` : '';
   const replayed =
     startup.fromSeq > startup.untilSeq
       ? `nothing to replay (the log ends at sequence ${startup.untilSeq})`

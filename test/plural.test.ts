@@ -11,7 +11,7 @@ test('singular for exactly one, plural otherwise', () => {
 
 test('the start-up line counts one concert and one event in the singular', () => {
   const startup = { ms: 12, fromSeq: 1, untilSeq: 1, events: 1, snapshots: { used: 1 } } as Parameters<typeof describeStartup>[0];
-  assert.is(describeStartup(startup, 1), '1 of 1 concert from their snapshots, then replayed 1 event (sequences 1 to 1) in 12 ms');
+  assert.is(describeStartup(startup, 1), '1 of 1 concert from its snapshot, then replayed 1 event (sequences 1 to 1) in 12 ms');
 });
 
 test.run();
