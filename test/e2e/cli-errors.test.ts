@@ -5,7 +5,7 @@
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Guichet } from '../../src/guichet.js';
@@ -103,6 +103,12 @@ Errors('a gateway port in use: one line that says what to do', async (ctx) => {
   const r = await guichet('server', '--port', ctx.port, '--nats', ctx.nats!.url, '--nats-wait', '5');
   assert.is(r.code, 1);
   assert.match(r.stderr, new RegExp(`error: port ${ctx.port} on 127\\.0\\.0\\.1 is already in use \\(another guichet server\\?\\): stop it, or give this one another --port\\n$`));
+});
+
+Errors('the built command is executable itself (npx and npm link run it directly, not through node)', () => {
+  const r = spawnSync(MAIN, ['--version'], { encoding: 'utf8' });
+  assert.is(r.error, undefined, String(r.error));
+  assert.is(r.stdout.trim(), '0.1.0');
 });
 
 Errors('the connect hint is a command that works here', () => {
