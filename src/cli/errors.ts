@@ -6,6 +6,7 @@
 import { CommanderError } from 'commander';
 import { ServerError } from './client.js';
 import { UnreachableError, UsageError } from './oneshot.js';
+import { cliWords } from './cli-words.js';
 
 export function errorCode(err: Error): string {
   if (err instanceof ServerError) return err.code;
@@ -21,16 +22,6 @@ function messageOf(err: Error): string {
 
 export function errorJson(err: Error): string {
   return JSON.stringify({ error: { code: errorCode(err), message: err instanceof ServerError ? cliWords(err.message) : messageOf(err) } });
-}
-
-/**
- * The server speaks protocol ("CONCERTS lists them", "as in HOLD <concert> 42"); a person at
- * the command line is told the command to type instead.
- */
-export function cliWords(message: string): string {
-  return message
-    .replace(/; CONCERTS lists them$/, ' (see `guichet concerts`)')
-    .replace(/, as in HOLD <concert> 42$/, ' (see `guichet seats <concert>`)');
 }
 
 export function errorText(err: Error): string {

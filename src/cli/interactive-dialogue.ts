@@ -13,6 +13,7 @@ import { isWellFormedReference } from '../actors/reference.js';
 import type { ConcertSummary, Hello, SeatEvent } from './client.js';
 import { rowsFor, seatOfLabel, type Row } from './seat-map.js';
 import { nameProblem } from './name-check.js';
+import { cliWords } from './cli-words.js';
 
 export interface Names {
   firstName: string;
@@ -408,7 +409,7 @@ export function answer(d: Dialogue, text: string, now: number = Date.now()): Tra
 /** What the reply to the request sent at the current step does. */
 export function reply(d: Dialogue, r: Reply, now: number): Transition {
   const step = d.step;
-  const failed = (r: Reply) => (r.ok ? '' : `${r.message} (${r.code})`);
+  const failed = (r: Reply) => (r.ok ? '' : `${cliWords(r.message)} (${r.code})`);
   switch (step.at) {
     case 'listing': {
       if (!r.ok) return go(d, { at: 'menu' }, [say(`Could not list the concerts: ${failed(r)}`, 'warn')]);
@@ -493,7 +494,7 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
         };
       }
       if (r.code === 'INVALID_NAME') return go(d, { at: 'ident-first' }, [say(`That name was refused: ${r.message}`, 'warn')]);
-      return go(d, { at: 'menu' }, [say(`IDENT failed: ${failed(r)}`, 'warn')]);
+      return go(d, { at: 'menu' }, [say(`Your names could not be kept: ${failed(r)}`, 'warn')]);
     }
     default:
       return go(d, step);

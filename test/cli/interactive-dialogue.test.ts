@@ -228,6 +228,11 @@ Book('q leaves from the concert, seat and confirmation questions too', () => {
   assert.is(summary(answer(at({ at: 'last', seats: SEATS, hold: HOLD, firstName: 'Jeanne' }), 'Q')).step, 'booking');
 });
 
+Book("the server's protocol words become the CLI's", () => {
+  const t = reply(at({ at: 'watching', concert: 'zz' }), err('NO_SUCH_CONCERT', 'no concert "zz"; CONCERTS lists them'), NOW);
+  assert.equal(summary(t).out, ['warn: Cannot show that concert: no concert "zz" (see `guichet concerts`) (NO_SUCH_CONCERT)']);
+});
+
 Book('a concert by the start of its id or title, when only one has it', () => {
   assert.is(findConcert(CONCERTS, 'concert')?.id, undefined);
   assert.is(findConcert(CONCERTS, 'concert t')?.id, 'c2');
