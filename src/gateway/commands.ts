@@ -132,7 +132,8 @@ export const COMMANDS: Record<string, Command> = {
     run: async (s, args, env) => {
       const { concert, booking } = await findOwnBooking(s, args, env);
       const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
-      const seat = outcome.event?.type === 'BookingCancelled' ? outcome.event.data.seat : undefined;
+      const cancelled = outcome.events.find((e) => e.type === 'BookingCancelled');
+      const seat = cancelled?.type === 'BookingCancelled' ? cancelled.data.seat : undefined;
       return { reference: booking.reference, concert, seat };
     },
   },
