@@ -260,7 +260,8 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   try {
     const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
     // No event: the hold was booked already (a retry after UNAVAILABLE): the same booking.
-    const booked = findBookingByHold(outcome.state, holdId!);
+    const written = outcome.events.find((e) => e.type === 'SeatBooked');
+    const booked = written?.type === 'SeatBooked' ? written.data : findBookingByHold(outcome.state, holdId!);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
     const { seat, reference: stored, firstName, lastName } = booked;
