@@ -15,7 +15,6 @@ import {
   type JetStreamManager,
   type JsMsg,
   type MsgRequest,
-  type StoredMsg,
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
@@ -108,6 +107,8 @@ const TWO_MINUTES_NS = 2 * 60 * 1_000_000_000;
 const RETRY_AFTER_RECONNECT_TIMEOUT_MS = 500;
 /** How long a retry waits for the client to reconnect before it tries anyway (the publish is buffered). */
 const RECONNECT_WAIT_MS = 1_000;
+/** Events one catch-up request reads at most. */
+const CATCH_UP_BATCH = 500;
 /** Per-request timeout of catch-up reads, which are retried until their own deadline. */
 const CATCH_UP_READ_TIMEOUT_MS = 1_000;
 /** Time given to a new subscription's interest to reach the other nodes over the routes. */
@@ -117,6 +118,11 @@ const INTEREST_SETTLE_MS = 50;
 function notFoundAsNull(err: unknown): null {
   if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
   throw err;
+}
+
+/** A batched direct get past the last message ends with "message not found" (404). */
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (/message not found|no message found/i.test(err.message) || (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound));
 }
 
 /** The connection to NATS was lost while a request waited for its answer. */
@@ -446,26 +452,30 @@ export class EventStore {
     const events: StoredEvent[] = [];
     let seq = afterSeq;
     while (seq < target) {
-      // null: not found. A timeout is asked again (the reply of a read sent just after a
-      // reconnect can be lost, see settleAfterReconnect); other failures throw, and the
-      // command is answered UNAVAILABLE.
-      const msg: StoredMsg | null = await this.reader.direct
-        .getMessage(STREAM_NAME, { seq: seq + 1, next_by_subj: subject })
-        .catch((err: unknown) => {
-          if (err instanceof TimeoutError) return null;
-          throw err;
-        });
-      if (!msg || msg.seq <= seq) {
-        // A replica that has not caught up yet answers "not found": ask again shortly.
+      // Many at a time (a batched direct get): after a conflict with a busy gateway there can
+      // be hundreds to read, and one request each kept the actor away from its mailbox.
+      let got = 0;
+      try {
+        const batch = await this.reader.direct.getBatch(STREAM_NAME, { seq: seq + 1, next_by_subj: subject, batch: Math.min(CATCH_UP_BATCH, target - seq) });
+        for await (const msg of batch) {
+          if (msg.seq <= seq || msg.seq > target) continue;
+          seq = msg.seq;
+          got++;
+          try {
+            events.push({ ...decodeEvent(msg.data), seq });
+          } catch {
+            // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
+          }
+        }
+      } catch (err) {
+        // "Not found" (a replica that has not caught up yet) and a timeout (the reply of a read
+        // sent just after a reconnect can be lost, see settleAfterReconnect) are asked again;
+        // other failures throw, and the commands are answered UNAVAILABLE.
+        if (!(err instanceof TimeoutError) && !isNotFound(err)) throw err;
+      }
+      if (got === 0) {
         if (Date.now() > deadline) throw new Error(`catching up ${concert} past ${seq} timed out`);
         await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      seq = msg.seq;
-      try {
-        events.push({ ...decodeEvent(msg.data), seq });
-      } catch {
-        // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
       }
     }
     return events;
