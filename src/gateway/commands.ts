@@ -132,7 +132,8 @@ export const COMMANDS: Record<string, Command> = {
     run: async (s, args, env) => {
       const { concert, booking } = await findOwnBooking(s, args, env);
       const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
-      const seat = outcome.event?.type === 'BookingCancelled' ? outcome.event.data.seat : undefined;
+      const cancelled = outcome.events.find((e) => e.type === 'BookingCancelled');
+      const seat = cancelled?.type === 'BookingCancelled' ? cancelled.data.seat : undefined;
       return { reference: booking.reference, concert, seat };
     },
   },
@@ -259,7 +260,8 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   try {
     const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
     // No event: the hold was booked already (a retry after UNAVAILABLE): the same booking.
-    const booked = findBookingByHold(outcome.state, holdId!);
+    const written = outcome.events.find((e) => e.type === 'SeatBooked');
+    const booked = written?.type === 'SeatBooked' ? written.data : findBookingByHold(outcome.state, holdId!);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
     const { seat, reference: stored, firstName, lastName } = booked;
