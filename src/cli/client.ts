@@ -13,6 +13,9 @@ export interface Hello {
   gateway: string;
   connection: string;
   holdSeconds: number;
+  /** Seats this connection may hold at once, across its holds (protocol 2). */
+  maxSeats?: number;
+  /** Protocol 1's name for the same limit. */
   maxHolds: number;
   concerts: ConcertSummary[];
 }

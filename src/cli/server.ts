@@ -1,6 +1,6 @@
 /** `guichet server`: the embedded or given NATS, the actors, the gateway; stops cleanly on a signal. */
 import { loadCatalog } from '../catalog.js';
-import type { ServerConfig } from '../config.js';
+import { maxSeatsOf, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -8,6 +8,9 @@ import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nat
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
   const catalog = await loadCatalog(config.concerts);
+  if (config.maxHolds !== undefined) {
+    log.warn(`--max-holds (GUICHET_MAX_HOLDS) is deprecated: it is now --max-seats (GUICHET_MAX_SEATS), seats across a connection's holds`);
+  }
   let embedded: EmbeddedNats | undefined;
   if (!config.nats) {
     embedded = await startEmbeddedNats({
@@ -24,7 +27,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     port: config.port,
     catalog,
     holdSeconds: config.holdSeconds,
-    maxHolds: config.maxHolds,
+    maxSeats: maxSeatsOf(config),
     replicas: config.replicas,
     natsWaitMs: config.natsWait * 1000,
     snapshotIntervalMs: config.snapshotSeconds * 1000,

@@ -37,8 +37,9 @@ type Seats = { concert: string; capacity: number; map: string; free: number; hel
 Booking('HELLO lists the concerts with their occupancy and the hold time', async (ctx) => {
   const c = await connect(ctx);
   assert.is(c.hello.server, 'guichet');
-  assert.is(c.hello.protocol, 1);
+  assert.is(c.hello.protocol, 2);
   assert.is(c.hello.holdSeconds, 120);
+  assert.is(c.hello.maxSeats, 8);
   assert.equal(
     c.hello.concerts.map((x) => [x.id, x.capacity, x.free]),
     [
