@@ -77,6 +77,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     const store = await openEventStore(nc, {
       replicas: options.replicas ?? 1,
       waitMs: natsWaitMs,
+      onNote: (line) => log.info(line),
       onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
     });
     const snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;

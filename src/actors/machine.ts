@@ -18,9 +18,9 @@ import { EVENT_VERSION } from '../events/envelope.js';
 import { AppendConflict } from '../events/store.js';
 import { decide, evolve, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
 
-/** What a command led to: the event it stored (none for a no-op) and the state after it. */
+/** What a command led to: the events it stored (none for a no-op) and the state after them. */
 export interface Outcome {
-  event?: StoredEvent;
+  events: StoredEvent[];
   state: ConcertState;
 }
 
@@ -34,7 +34,12 @@ export interface Request {
 
 /** The I/O an actor needs, given by its registry. */
 export interface ConcertPorts {
-  append(event: EventEnvelope, expectedLastSeq: number): Promise<number>;
+  /**
+   * Stores the events (one or more, of this concert) all or none, with consecutive sequences,
+   * if the concert is still at `expectedLastSeq`; resolves with the last one's sequence and
+   * throws AppendConflict when another writer got there first.
+   */
+  append(events: readonly EventEnvelope[], expectedLastSeq: number): Promise<number>;
   /** Events of this concert after `afterSeq`, up to `untilSeq` when known, else the last one now. */
   readAfter(concert: string, afterSeq: number, untilSeq?: number): Promise<StoredEvent[]>;
   /** Called once for every event applied to the state, in stream order. */
@@ -56,8 +61,8 @@ interface ConcertContext extends ConcertInput {
   lastSeq: number;
   mailbox: Request[];
   current?: Request;
-  /** The event being appended for `current`. */
-  pending?: EventEnvelope;
+  /** The events being appended for `current`. */
+  pending?: EventEnvelope[];
   /** Conflicts met by `current`: bounded, so a pathological race cannot spin for ever. */
   conflicts: number;
   /** The subject's last sequence as the refused append reported it: where catching up ends. */
@@ -101,6 +106,12 @@ function refusalOf(context: ConcertContext, command: ConcertCommand): GuichetErr
   }
 }
 
+/** The events of one append with their sequences: consecutive, the last at `lastSeq`. */
+function storedEvents(events: readonly EventEnvelope[], lastSeq: number): StoredEvent[] {
+  const first = lastSeq - events.length + 1;
+  return events.map((e, i) => ({ ...e, seq: first + i }));
+}
+
 function unavailable(err: unknown): GuichetError {
   const e = toGuichetError(err);
   if (e.code !== 'INTERNAL') return e;
@@ -114,8 +125,8 @@ export const concertMachine = setup({
     input: {} as ConcertInput & { lastSeq?: number },
   },
   actors: {
-    append: fromPromise<number, { ports: ConcertPorts; event: EventEnvelope; expectedLastSeq: number }>(({ input }) =>
-      input.ports.append(input.event, input.expectedLastSeq),
+    append: fromPromise<number, { ports: ConcertPorts; events: EventEnvelope[]; expectedLastSeq: number }>(({ input }) =>
+      input.ports.append(input.events, input.expectedLastSeq),
     ),
     catchUp: fromPromise<StoredEvent[], { ports: ConcertPorts; concert: string; afterSeq: number; untilSeq?: number }>(({ input }) =>
       input.ports.readAfter(input.concert, input.afterSeq, input.untilSeq),
@@ -174,18 +185,13 @@ export const concertMachine = setup({
         return { refusal: new GuichetError('UNAVAILABLE', 'the concert was too busy to answer in time; try again'), pending: undefined };
       }
       try {
-        const events = decide(context.state, request.command, now, context.rules);
-        if (events.length > 1) throw new GuichetError('INTERNAL', 'a decision writes at most one event');
-        const decided = events[0];
-        if (!decided) return { refusal: undefined, pending: undefined };
-        const pending = {
-          id: context.ports.newId(),
-          v: EVENT_VERSION,
-          concert: context.state.concert,
-          at: new Date(now).toISOString(),
-          source: context.ports.source,
-          ...decided,
-        } as EventEnvelope;
+        const decided = decide(context.state, request.command, now, context.rules);
+        if (decided.length === 0) return { refusal: undefined, pending: undefined };
+        const at = new Date(now).toISOString();
+        const pending = decided.map(
+          (event) =>
+            ({ id: context.ports.newId(), v: EVENT_VERSION, concert: context.state.concert, at, source: context.ports.source, ...event }) as EventEnvelope,
+        );
         return { refusal: undefined, pending };
       } catch (err) {
         return { refusal: toGuichetError(err), pending: undefined };
@@ -193,7 +199,9 @@ export const concertMachine = setup({
     }),
     applyStored: assign(({ context, event }) => {
       if (!('output' in event) || typeof event.output !== 'number' || !context.pending) return {};
-      return apply(context, { ...context.pending, seq: event.output });
+      let next = { state: context.state, lastSeq: context.lastSeq };
+      for (const e of storedEvents(context.pending, event.output)) next = apply({ ...context, ...next }, e);
+      return next;
     }),
     applyCaughtUp: assign(({ context, event }) => {
       if (!('output' in event) || !Array.isArray(event.output)) return {};
@@ -203,10 +211,9 @@ export const concertMachine = setup({
     }),
     replyStored: ({ context, event }) => {
       const seq = 'output' in event && typeof event.output === 'number' ? event.output : 0;
-      const stored = context.pending ? { ...context.pending, seq } : undefined;
-      context.current?.resolve({ event: stored, state: context.state });
+      context.current?.resolve({ events: storedEvents(context.pending ?? [], seq), state: context.state });
     },
-    replyNothing: ({ context }) => context.current?.resolve({ state: context.state }),
+    replyNothing: ({ context }) => context.current?.resolve({ events: [], state: context.state }),
     replyRefusal: ({ context }) => context.current?.reject(context.refusal ?? new GuichetError('INTERNAL', 'refused')),
     replyFailure: ({ context, event }) => context.current?.reject(unavailable('error' in event ? event.error : event)),
     replyContention: ({ context }) =>
@@ -260,7 +267,7 @@ export const concertMachine = setup({
     appending: {
       invoke: {
         src: 'append',
-        input: ({ context }) => ({ ports: context.ports, event: context.pending!, expectedLastSeq: context.lastSeq }),
+        input: ({ context }) => ({ ports: context.ports, events: context.pending!, expectedLastSeq: context.lastSeq }),
         onDone: { target: 'ready', actions: ['applyStored', 'replyStored', 'clearCurrent', 'allowExpiryNow'] },
         onError: [
           { guard: 'isConflict', target: 'catchingUp', actions: 'noteConflict' },

@@ -332,8 +332,8 @@ export class Registry {
     this.states.set(concert.id, state);
     const { store } = this.options;
     const ports: ConcertPorts = {
-      append: (event, expectedLastSeq) =>
-        store.append(event, { expectedLastSeq, timeoutMs: this.options.appendTimeoutMs ?? 2_000 }),
+      append: (events, expectedLastSeq) =>
+        store.appendBatch(events, { expectedLastSeq, timeoutMs: this.options.appendTimeoutMs ?? 2_000 }),
       readAfter: (id, afterSeq, untilSeq) => store.readConcert(id, afterSeq, { untilSeq }),
       applied: (event, next) => this.applied(event, next),
       now: this.now,

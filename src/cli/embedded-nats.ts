@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const INSTALL_HINT =
-  'nats-server (2.10 or later) is not installed: run `bash scripts/install-nats-server.sh` (it uses sudo when not root) ' +
+  'nats-server (2.12 or later) is not installed: run `bash scripts/install-nats-server.sh` (it uses sudo when not root) ' +
   '(Debian/Ubuntu), or pass --nats <url> to use a running NATS server';
 
 export interface EmbeddedNats {
@@ -36,8 +36,8 @@ export async function startEmbeddedNats(options: { config: string; dataDir: stri
   const version = natsServerVersion();
   if (!version) throw new Error(INSTALL_HINT);
   const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major < 2 || (major === 2 && minor < 10)) {
-    options.log(`nats-server ${version} is older than 2.10: sync_interval is unknown to it; run scripts/install-nats-server.sh`);
+  if (major < 2 || (major === 2 && minor < 12)) {
+    throw new Error(`nats-server ${version} is too old: guichet needs 2.12 or later (atomic batch publish); run scripts/install-nats-server.sh`);
   }
   const store = resolve(options.dataDir);
   await mkdir(store, { recursive: true });

@@ -8,7 +8,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AuthorizationError, PermissionViolationError } from '@nats-io/transport-node';
-import { EventStore, StreamSettingsError, type StreamOptions } from './store.js';
+import { EventStore, StreamSettingsError, UnsupportedServerError, type StreamOptions } from './store.js';
 import { STREAM_NAME } from './subjects.js';
 import { retryWhileWaiting } from '../retry.js';
 
@@ -48,6 +48,7 @@ export async function openEventStore(nc: NatsConnection, options: OpenOptions): 
 function isPermanent(err: unknown): boolean {
   return (
     err instanceof StreamSettingsError ||
+    err instanceof UnsupportedServerError ||
     isJetStreamNotEnabled(err) ||
     err instanceof AuthorizationError ||
     err instanceof PermissionViolationError

@@ -14,6 +14,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type MsgRequest,
   type StoredMsg,
   type StreamConfig,
   type StreamInfo,
@@ -40,10 +41,42 @@ export class StreamSettingsError extends Error {
   override readonly name = 'StreamSettingsError';
 }
 
+/** The NATS server is older than guichet needs; an operator must upgrade it. */
+export class UnsupportedServerError extends Error {
+  override readonly name = 'UnsupportedServerError';
+}
+
+/** A batch the server refused for another reason than the expected sequence: nothing of it is stored. */
+export class BatchRefused extends Error {
+  override readonly name = 'BatchRefused';
+
+  constructor(
+    message: string,
+    /** JetStream's error code (10176: incomplete, 10199: too large, 10201: duplicate message id, …). */
+    readonly errCode: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export interface StreamOptions {
   /** Stream replicas (R1 on one server, R3 on a cluster). */
   replicas?: number;
+  /** Told about a change made to an existing stream (one line). */
+  onNote?: (line: string) => void;
 }
+
+/** The oldest nats-server guichet runs on: 2.12 brought atomic batch publish (ADR-50). */
+export const MIN_NATS_SERVER = '2.12.0';
+/** nats-server's limit on the messages of one atomic batch (`jetstream { limits { batch { max_msgs } } }`). */
+export const MAX_BATCH_EVENTS = 1_000;
+/**
+ * Batches this store has in flight at once. nats-server allows 50 per stream by default
+ * (`max_inflight_per_stream`) and drops the first message of one more, refusing its commit as
+ * "incomplete": staying under the limit here avoids that for one gateway, and the refusal is
+ * retried for the case of several gateways.
+ */
+const MAX_BATCHES_IN_FLIGHT = 40;
 
 export interface AppendOptions {
   /** Stream sequence of the last event on this concert's subject the writer has seen (0: none). */
@@ -107,6 +140,9 @@ export class EventStore {
   /** Called when the connection to the current NATS server is lost: appends waiting on it. */
   private readonly onConnectionLost = new Set<() => void>();
 
+  /** Batches in flight from this store, under MAX_BATCHES_IN_FLIGHT. */
+  private readonly batchSlots = new Slots(MAX_BATCHES_IN_FLIGHT);
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
@@ -145,7 +181,9 @@ export class EventStore {
       deny_purge: true,
       duplicate_window: TWO_MINUTES_NS,
       allow_direct: true,
+      allow_atomic: true,
     };
+    this.checkServerVersion();
     const info = await this.streamInfo(STREAM_NAME);
     if (!info) {
       await this.jsm.streams.add(wanted);
@@ -159,6 +197,21 @@ export class EventStore {
     if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) drift.push('duplicate_window < 2 min');
     if (drift.length > 0) {
       throw new StreamSettingsError(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
+    }
+    if (!c.allow_atomic) {
+      // A stream created before atomic batches: turning them on changes nothing stored.
+      await this.jsm.streams.update(STREAM_NAME, { ...c, allow_atomic: true });
+      options.onNote?.(`stream ${STREAM_NAME}: atomic batch publish turned on (allow_atomic), which decisions of several events need`);
+    }
+  }
+
+  /** Refuses a server older than MIN_NATS_SERVER, by the version it announced on connecting. */
+  private checkServerVersion(): void {
+    const version = this.nc.info?.version;
+    if (version && compareVersions(version, MIN_NATS_SERVER) < 0) {
+      throw new UnsupportedServerError(
+        `nats-server ${version} is too old: guichet needs ${MIN_NATS_SERVER.replace(/\.0$/, '')} or later (atomic batch publish); run scripts/install-nats-server.sh or upgrade the server`,
+      );
     }
   }
 
@@ -190,6 +243,19 @@ export class EventStore {
     }
   }
 
+  /** A concert's first event after `afterSeq` (its sequence and id), read from the stream leader. */
+  private async nextEventOf(concert: string, afterSeq: number): Promise<{ seq: number; id: string } | undefined> {
+    // The API takes `next_by_subj` (the client's type lists only `seq` and `last_by_subj`).
+    const request = { seq: afterSeq + 1, next_by_subj: subjectFor(concert) } as unknown as MsgRequest;
+    const msg = await this.jsm.streams.getMessage(STREAM_NAME, request).catch(notFoundAsNull);
+    if (!msg) return undefined;
+    try {
+      return { seq: msg.seq, id: decodeEvent(msg.data).id };
+    } catch {
+      return undefined;
+    }
+  }
+
   async position(): Promise<StreamPosition> {
     const info = await this.jsm.streams.info(STREAM_NAME);
     return { lastSeq: info.state.last_seq, messages: info.state.messages };
@@ -216,20 +282,107 @@ export class EventStore {
   async append(event: EventEnvelope, options: AppendOptions): Promise<number> {
     const subject = subjectFor(event.concert);
     const payload = encodeEvent(event);
+    return this.withRetries(event.concert, options, async (timeout) => {
+      const ack = await this.js.publish(subject, payload, {
+        msgID: event.id,
+        expect: { lastSubjectSequence: options.expectedLastSeq },
+        timeout,
+      });
+      return ack.seq;
+    });
+  }
+
+  /**
+   * Appends the events of one or more decisions on one concert as ONE atomic batch (nats-server
+   * 2.12+, ADR-50): all are stored, with consecutive sequences, or none. The first message
+   * carries the expected last sequence of the concert's subject, every message its event id
+   * as `Nats-Msg-Id`. Resolves with the sequence of the last event. One event is a plain
+   * publish (a batch costs a few ms more, see DESIGN.md).
+   *
+   * A batch whose acknowledgement was lost is sent again with the same ids. JetStream refuses a
+   * batch that holds an id it has stored ("atomic publish batch contains duplicate message
+   * id", 10201) instead of answering with the first sequence, as it does for a single message.
+   * A stored batch is the concert's next events after the expected sequence, and a batch's
+   * sequences are consecutive: so a batch refused so (or a retry refused as a conflict) reads
+   * the concert's first event after the expected sequence; if it is ours, the batch was stored
+   * and its last sequence follows.
+   */
+  async appendBatch(events: readonly EventEnvelope[], options: AppendOptions): Promise<number> {
+    const [first] = events;
+    if (!first) throw new Error('an empty batch has nothing to append');
+    if (events.length === 1) return this.append(first, options);
+    if (events.length > MAX_BATCH_EVENTS) throw new Error(`a batch holds at most ${MAX_BATCH_EVENTS} events (${events.length} given)`);
+    const concert = first.concert;
+    if (events.some((e) => e.concert !== concert)) throw new Error('the events of one batch are of one concert');
+    const subject = subjectFor(concert);
+    const payloads = events.map((e) => encodeEvent(e));
+    let sent = 0;
+    await this.batchSlots.take();
+    try {
+      return await this.withRetries(concert, options, async (timeout) => {
+        const retry = sent++ > 0;
+        try {
+          return await this.publishBatch(subject, events, payloads, options.expectedLastSeq, timeout);
+        } catch (err) {
+          // Its ids are in the log already, or a retry after a lost ack met a conflict (its own
+          // batch, stored the first time): the batch may be in the log (see above).
+          const maybeStored = (err instanceof BatchRefused && err.errCode === DUPLICATE_IN_BATCH) || (retry && err instanceof AppendConflict);
+          if (maybeStored) {
+            const next = await this.nextEventOf(concert, options.expectedLastSeq);
+            if (next?.id === first.id) return next.seq + events.length - 1;
+          }
+          throw err;
+        }
+      });
+    } finally {
+      this.batchSlots.give();
+    }
+  }
+
+  /**
+   * Sends one atomic batch: every message but the last is a plain publish (no reply: the
+   * server answers only the commit), the last carries the commit and is a request, so a batch
+   * is one round trip. The commit's reply is read here: the client's `startBatch` turns a
+   * refused commit into "batch didn't contain number of published messages".
+   */
+  private async publishBatch(subject: string, events: readonly EventEnvelope[], payloads: Uint8Array[], expectedLastSeq: number, timeout: number): Promise<number> {
+    const batchId = newBatchId();
+    const n = events.length;
+    for (let i = 0; i < n; i++) {
+      const h = headers();
+      h.set('Nats-Batch-Id', batchId);
+      h.set('Nats-Batch-Sequence', String(i + 1));
+      h.set('Nats-Msg-Id', events[i]!.id);
+      if (i === 0) h.set('Nats-Expected-Last-Subject-Sequence', String(expectedLastSeq));
+      if (i < n - 1) {
+        this.nc.publish(subject, payloads[i], { headers: h });
+        continue;
+      }
+      h.set('Nats-Batch-Commit', '1');
+      const reply = await this.nc.request(subject, payloads[i], { headers: h, timeout });
+      return readBatchAck(reply.data, n, events[0]!.concert, expectedLastSeq);
+    }
+    throw new Error('unreachable: a batch has a last message');
+  }
+
+  /**
+   * Runs `attempt` until it answers, with the same ids each time (the msg ids make every retry
+   * safe: the stream stores each event at most once). A conflict ends it at once; a lost
+   * connection retries on the new one rather than wait out the timeout; a batch dropped for
+   * the server's in-flight limit is retried after a pause.
+   */
+  private async withRetries(concert: string, options: AppendOptions, attempt: (timeoutMs: number) => Promise<number>): Promise<number> {
     const attempts = Math.max(1, options.attempts ?? 3);
     const timeout = options.timeoutMs ?? 2_000;
+    const busyUntil = Date.now() + timeout;
     let lastError: unknown;
     let connectionLost = false;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let tried = 1; tried <= attempts; tried++) {
       try {
         if (connectionLost) await this.settleAfterReconnect();
-        const publishing = this.js.publish(subject, payload, {
-          msgID: event.id,
-          expect: { lastSubjectSequence: options.expectedLastSeq },
-          // Right after a reconnect to another cluster node the ack can be lost (see
-          // settleAfterReconnect): ask again soon rather than wait the whole timeout.
-          timeout: connectionLost ? Math.min(timeout, RETRY_AFTER_RECONNECT_TIMEOUT_MS) : timeout,
-        });
+        // Right after a reconnect to another cluster node the ack can be lost (see
+        // settleAfterReconnect): ask again soon rather than wait the whole timeout.
+        const publishing = attempt(connectionLost ? Math.min(timeout, RETRY_AFTER_RECONNECT_TIMEOUT_MS) : timeout);
         // The acknowledgement of a publish sent to a server that just went away never comes:
         // retry on the new connection instead of waiting out the timeout.
         publishing.catch(() => undefined);
@@ -239,19 +392,24 @@ export class EventStore {
         });
         this.onConnectionLost.add(notify);
         try {
-          const ack = await Promise.race([publishing, lost]);
-          return ack.seq;
+          return await Promise.race([publishing, lost]);
         } finally {
           // Nothing of this append outlives it (a pending promise per append would leak).
           this.onConnectionLost.delete(notify);
           lost.catch(() => undefined);
         }
       } catch (err) {
+        if (err instanceof AppendConflict) throw err;
         if (isWrongLastSequence(err)) {
           const said = /wrong last sequence: (\d+)/i.exec((err as Error).message)?.[1];
-          throw new AppendConflict(`concert ${event.concert} moved past ${options.expectedLastSeq}`, said ? Number(said) : undefined, { cause: err });
+          throw new AppendConflict(`concert ${concert} moved past ${options.expectedLastSeq}`, said ? Number(said) : undefined, { cause: err });
         }
-        // The same msg id makes every retry safe: the stream stores the event at most once.
+        if (err instanceof BatchRefused) {
+          // Dropped for the in-flight limit (other gateways' batches): not stored, try again soon.
+          if (err.errCode !== BATCH_INCOMPLETE || Date.now() > busyUntil) throw err;
+          await new Promise((r) => setTimeout(r, 2 + Math.random() * 10));
+          tried--;
+        }
         if (err instanceof ConnectionLost) connectionLost = true;
         lastError = err;
       }
@@ -396,6 +554,72 @@ function deliver(msg: JsMsg, options: FollowOptions): void {
     options.onInvalid?.(seq, err instanceof Error ? err : new Error(String(err)));
   }
   options.onPosition?.(seq, msg.info.pending);
+}
+
+/** JetStream error codes of a refused atomic batch. */
+const WRONG_LAST_SEQUENCE = 10071;
+const BATCH_INCOMPLETE = 10176;
+const DUPLICATE_IN_BATCH = 10201;
+
+/** The commit's reply: `{stream, seq, batch, count}`, or `{error: {err_code, description}}`. */
+function readBatchAck(data: Uint8Array, count: number, concert: string, expectedLastSeq: number): number {
+  let ack: { seq?: number; count?: number; error?: { err_code?: number; description?: string } };
+  try {
+    ack = JSON.parse(new TextDecoder().decode(data)) as typeof ack;
+  } catch {
+    throw new BatchRefused('the batch commit got an answer that is not JSON', undefined);
+  }
+  if (ack.error) {
+    const description = ack.error.description ?? 'refused';
+    if (ack.error.err_code === WRONG_LAST_SEQUENCE) {
+      const said = /wrong last sequence: (\d+)/i.exec(description)?.[1];
+      throw new AppendConflict(`concert ${concert} moved past ${expectedLastSeq}`, said ? Number(said) : undefined);
+    }
+    throw new BatchRefused(`batch refused: ${description}`, ack.error.err_code);
+  }
+  if (ack.count !== count || typeof ack.seq !== 'number') {
+    throw new BatchRefused(`batch commit stored ${ack.count} of ${count} messages`, undefined);
+  }
+  return ack.seq;
+}
+
+/** A batch id: unique per attempt (a retry is a new batch with the same message ids). */
+let batchCounter = 0;
+const batchPrefix = Math.random().toString(36).slice(2, 10);
+function newBatchId(): string {
+  return `${batchPrefix}${(++batchCounter).toString(36)}`;
+}
+
+/** -1, 0 or 1 as version `a` is older than, the same as or newer than `b` ("2.12.0-beta" counts as 2.12.0). */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1) ?? ['0', '0', '0']).map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return 0;
+}
+
+/** A counting semaphore: `take` waits for a free slot, `give` frees one. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 function isWrongLastSequence(err: unknown): boolean {
