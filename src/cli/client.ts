@@ -36,6 +36,8 @@ export interface SeatEvent {
   seq: number;
   type: string;
   seat: number;
+  /** The seat's label (`B7`); absent from a protocol-1 server. */
+  label?: string;
   state: '.' | 'h' | 'H' | 'x';
   at: string;
   expiresAt?: string;

@@ -175,7 +175,7 @@ Book('a whole booking piped at once: concert, seat, yes, names, reference; then 
     const c = await GuichetClient.connect({ port });
     const booking = await c.request('LOOKUP', reference!, 'le gall');
     c.close();
-    assert.equal(booking, { reference, concert: 'c1', seat: 11, firstName: 'Jeanne', lastName: 'Le Gall' });
+    assert.equal(booking, { reference, concert: 'c1', seats: [11], labels: ['B1'], seat: 11, firstName: 'Jeanne', lastName: 'Le Gall' });
   });
 });
 

@@ -70,13 +70,13 @@ Booking('a seat is held, booked with names, looked up and cancelled', async (ctx
     ' Le Gall ',
   );
   assert.ok(isWellFormedReference(booking.reference), booking.reference);
-  assert.equal({ ...booking, reference: '' }, { reference: '', concert: 'c1', seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
+  assert.equal({ ...booking, reference: '' }, { reference: '', concert: 'c1', seats: [7], labels: ['A7'], seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
   assert.is((await other.request<Seats>('SEATS', 'c1')).map[6], 'x');
 
   const found = await other.request('LOOKUP', booking.reference, 'le gall');
-  assert.equal(found, { reference: booking.reference, concert: 'c1', seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
+  assert.equal(found, { reference: booking.reference, concert: 'c1', seats: [7], labels: ['A7'], seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
   const cancelled = await other.request('CANCEL', booking.reference, 'LE', 'GALL');
-  assert.equal(cancelled, { reference: booking.reference, concert: 'c1', seat: 7 });
+  assert.equal(cancelled, { reference: booking.reference, concert: 'c1', seats: [7], labels: ['A7'], seat: 7 });
   assert.is((await me.request<Seats>('SEATS', 'c1')).map[6], '.');
   await rejectsWith(me.request('LOOKUP', booking.reference, 'Le Gall'), 'NOT_FOUND');
 });

@@ -38,8 +38,8 @@ const UNCLOSED = 'unclosed double quote';
 
 const Constants = suite('protocol constants');
 
-Constants('version 1, lines of at most 4096 bytes', () => {
-  assert.equal({ PROTOCOL_VERSION, MAX_LINE_BYTES }, { PROTOCOL_VERSION: 1, MAX_LINE_BYTES: 4096 });
+Constants('version 2, lines of at most 4096 bytes', () => {
+  assert.equal({ PROTOCOL_VERSION, MAX_LINE_BYTES }, { PROTOCOL_VERSION: 2, MAX_LINE_BYTES: 4096 });
 });
 
 Constants.run();
