@@ -4,7 +4,18 @@
  * characters.
  */
 import { renderConcerts, renderSeatGrid } from './render.js';
-import { concertTitle, countSeats, formatRemaining, type Booking, type Dialogue, type Output, type Prompt, type Tone } from './interactive-dialogue.js';
+import {
+  bookingText,
+  chosenSeats,
+  concertTitle,
+  countSeats,
+  formatRemaining,
+  type Booking,
+  type Dialogue,
+  type Output,
+  type Prompt,
+  type Tone,
+} from './interactive-dialogue.js';
 
 export interface FormatOptions {
   color: boolean;
@@ -16,13 +27,16 @@ const TONES: Record<Tone, string> = { info: '0', warn: '33', ok: '32' };
 export const HELP = `guichet interactive client: book and cancel concert seats.
 
 Main menu (type the letter or the word, then Enter):
-  b, book     choose a concert, then a seat on its live map, then give your names
+  b, book     choose a concert, then seats on its live map, then give your names
   c, cancel   cancel a booking with its reference and your last name
   l, list     the concerts and their free seats
   i, ident    say who you are once; bookings then offer your names
   h, help     this screen
   q, quit     leave (a seat you hold is given back)
   1, c1 ...   a concert's number or id books in it directly
+
+At the seat question: one seat (12 or its label B2), several (12 13 14, A4-A7, b7 b8),
+  or best 4 for the best four seats side by side; they are held, booked and cancelled together.
 
 At any question:
   -           go back one step (a seat you hold is given back)
@@ -49,11 +63,11 @@ export function seatsHeading(d: Dialogue, o: FormatOptions): string {
   return `${paint(o.color, '1', concertTitle(d, step.seats.concert))}: ${free} free, ${held} held, ${booked} booked (of ${step.seats.capacity})`;
 }
 
-/** The seat map of the current step; the seat being confirmed is highlighted in colour. */
+/** The seat map of the current step; the seats being chosen or held are highlighted in colour. */
 export function formatSeats(d: Dialogue, o: FormatOptions): string {
   const step = d.step;
   if (!('seats' in step)) return '';
-  const highlight = step.at === 'confirm' ? step.seat : 'hold' in step ? step.hold.seat : undefined;
+  const highlight = chosenSeats(d);
   return `${seatsHeading(d, o)}\n${renderSeatGrid(step.seats.map, { color: o.color, highlight })}`;
 }
 
@@ -68,10 +82,10 @@ export function formatSeatScreen(d: Dialogue, o: FormatOptions & { lastChange?: 
   return `${lines.join('\n')}\n`;
 }
 
-/** The booking reference, prominently, with the concert and the seat. */
+/** The booking reference, prominently, with the concert and every seat. */
 export function formatBooked(d: Dialogue, b: Booking, o: FormatOptions): string {
   const rows = [
-    `Booked: seat ${b.seat}, ${concertTitle(d, b.concert)}`,
+    `Booked: ${bookingText(b)}, ${concertTitle(d, b.concert)}`,
     `Name:   ${b.firstName} ${b.lastName}`,
     '',
     `Booking reference:  ${paint(o.color, '1;7', ` ${b.reference} `)}`,

@@ -8,8 +8,8 @@ export interface RenderOptions {
   color: boolean;
   /** Seats per row. */
   columns?: number;
-  /** A seat (1-based) shown in reverse video when colour is on: the one being chosen. */
-  highlight?: number;
+  /** Seats (1-based) shown in reverse video when colour is on: the ones being chosen. */
+  highlight?: number | readonly number[];
 }
 
 const ESC = '\x1b[';
@@ -34,13 +34,14 @@ export function renderSeatGrid(map: string, options: RenderOptions): string {
   const columns = options.columns ?? 10;
   const width = String(map.length).length;
   const rows: string[] = [];
+  const highlighted = new Set(typeof options.highlight === 'number' ? [options.highlight] : (options.highlight ?? []));
   for (let start = 0; start < map.length; start += columns) {
     const cells: string[] = [];
     for (let i = start; i < Math.min(map.length, start + columns); i++) {
       const ch = map[i]!;
       const cell = `${String(i + 1).padStart(width)}${ch}`;
       const code = LEGEND[ch]?.code ?? '0';
-      cells.push(paint(options.color, i + 1 === options.highlight ? `${code};7` : code, cell));
+      cells.push(paint(options.color, highlighted.has(i + 1) ? `${code};7` : code, cell));
     }
     rows.push(cells.join(' '));
   }
