@@ -560,7 +560,7 @@ export function promptOf(d: Dialogue, now: number): Prompt {
     case 'concert':
       return { text: `Concert (1-${d.concerts.length} or id, - to go back)` };
     case 'seat':
-      return { text: `Seats (1-${step.seats.capacity} or A1; several: 12 13 14, A4-A7; best 4; m for the map, - to go back)` };
+      return { text: `Seats (1-${step.seats.capacity} or ${labelRange(step.seats)}, several, or best 4; m for the map, - to go back)` };
     case 'confirm':
       return { text: `Hold ${choiceText(step.seats, step.choice)}? [y/N]` };
     case 'first':
@@ -580,6 +580,12 @@ export function promptOf(d: Dialogue, now: number): Prompt {
     default:
       return { text: '' };
   }
+}
+
+/** `A1-J10`: the labels a hall's seats run through. */
+function labelRange(seats: Seats): string {
+  const layout = layoutOfMap(seats);
+  return `A1-${labelsOf(layout, [layout.capacity])[0]}`;
 }
 
 function remainingLabel(hold: Hold, now: number): string {
