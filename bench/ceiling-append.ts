@@ -4,13 +4,17 @@
  * (each append waits for the previous one's ack), all chains in parallel from one Node
  * process. Appends to its own stream with the TICKETS settings, so the log stays clean.
  *
- *   node dist/bench/ceiling-append.js --nats nats://127.0.0.1:4222 --subjects 100 --duration 3000 [--follow]
+ * With `--batch N` (N > 1) each append is one atomic batch of N events (what a group commit
+ * sends), and the figures count events: appends/s is events/s, the latency is per batch.
+ *
+ *   node dist/bench/ceiling-append.js --nats nats://127.0.0.1:4222 --subjects 100 --duration 3000 [--follow] [--batch 50]
  * Prints one JSON line: appends/s in the measured window and the per-append latency.
  */
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, StorageType, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 import { encodeEvent } from '../src/events/envelope.js';
+import { publishAtomicBatch } from '../src/events/batch.js';
 import { summarize } from './lib/stats.js';
 import { nowMs } from './lib/net.js';
 
@@ -25,12 +29,15 @@ const durationMs = Number(flag('--duration', '3000'));
 const warmupMs = Number(flag('--warmup', '500'));
 /** Also follow the stream live with an ordered consumer, as every gateway does. */
 const follow = args.includes('--follow');
+/** Events per append: 1 is a plain publish, more an atomic batch. */
+const batch = Math.max(1, Math.min(1_000, Number(flag('--batch', '1'))));
 const STREAM = 'BENCH_CEILING';
 
 const nc = await connect({ servers: url });
 const jsm = await jetstreamManager(nc);
 try {
-  await jsm.streams.info(STREAM);
+  const info = await jsm.streams.info(STREAM);
+  if (!info.config.allow_atomic) await jsm.streams.update(STREAM, { ...info.config, allow_atomic: true });
 } catch (err) {
   if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
   await jsm.streams.add({
@@ -42,6 +49,7 @@ try {
     deny_purge: true,
     duplicate_window: 2 * 60 * 1_000_000_000,
     allow_direct: true,
+    allow_atomic: true,
   });
 }
 const js = jetstream(nc);
@@ -90,11 +98,16 @@ await Promise.all(
     let last = 0;
     while (nowMs() < endAt) {
       const t = nowMs();
-      const ack = await js.publish(subject, payload(`c${i}`), { msgID: ulid(), expect: { lastSubjectSequence: last }, timeout: 5_000 });
-      last = ack.seq;
+      if (batch === 1) {
+        const ack = await js.publish(subject, payload(`c${i}`), { msgID: ulid(), expect: { lastSubjectSequence: last }, timeout: 5_000 });
+        last = ack.seq;
+      } else {
+        const messages = Array.from({ length: batch }, () => ({ id: ulid(), payload: payload(`c${i}`) }));
+        last = await publishAtomicBatch(nc, subject, messages, last, 5_000);
+      }
       const done = nowMs();
       if (done >= windowStart && done <= endAt) {
-        counted++;
+        counted += batch;
         latency.push(done - t);
       }
     }
@@ -103,5 +116,5 @@ await Promise.all(
 await following?.close();
 await nc.drain();
 process.stdout.write(
-  `${JSON.stringify({ subjects, follow, followed, durationMs, appends: counted, appendsPerSec: counted / (durationMs / 1000), latency: summarize(latency) })}\n`,
+  `${JSON.stringify({ subjects, batch, follow, followed, durationMs, appends: counted, appendsPerSec: counted / (durationMs / 1000), latency: summarize(latency) })}\n`,
 );

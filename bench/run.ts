@@ -4,18 +4,21 @@
  * from separate load processes, measures the raw ceiling it is compared with in the same
  * run, prints a table and writes bench/results/<time>.json (and latest.json).
  *
- *   node dist/bench/run.js [throughput|rush|fanout|coldstart|memory]… [--runs N] [--quick] [--profile] [--sync always|default]
+ *   node dist/bench/run.js [hot|throughput|rush|fanout|coldstart|memory]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR]
  *
  * --runs N     repetitions (default 3; the table quotes medians)
  * --quick      fewer connections and shorter runs: a smoke test of the harness
  * --profile    the gateway runs under node --cpu-prof; profiles land in bench/results/profiles/
  * --sync S     only the nats sync setting S where a benchmark measures both
+ * --baseline D  dist/ of another build (main's, built in a `git worktree`): `hot` measures its
+ *               gateway too, side by side, on the same nats-server
  */
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { coldstart } from './benchmarks/coldstart.js';
 import { fanout } from './benchmarks/fanout.js';
+import { hot } from './benchmarks/hot.js';
 import { memory } from './benchmarks/memory.js';
 import { rush } from './benchmarks/rush.js';
 import { throughput } from './benchmarks/throughput.js';
@@ -24,7 +27,7 @@ import { natsServerVersion } from './lib/nats.js';
 import { RESULTS } from './lib/proc.js';
 import { markdownTable, table, writeResults, type Row } from './lib/report.js';
 
-const BENCHMARKS: Record<string, (ctx: Context) => Promise<void>> = { throughput, rush, fanout, coldstart, memory };
+const BENCHMARKS: Record<string, (ctx: Context) => Promise<void>> = { hot, throughput, rush, fanout, coldstart, memory };
 
 const argv = process.argv.slice(2);
 const names: string[] = [];
@@ -32,11 +35,13 @@ let runs = 3;
 let quick = false;
 let profile = false;
 let sync: 'always' | 'default' | undefined;
+let baselineDist: string | undefined;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (a === '--runs') runs = Math.max(1, Number(argv[++i]));
   else if (a === '--quick') quick = true;
   else if (a === '--profile') profile = true;
+  else if (a === '--baseline') baselineDist = resolve(argv[++i] ?? '.');
   else if (a === '--sync') {
     const v = argv[++i];
     if (v !== 'always' && v !== 'default') {
@@ -46,7 +51,7 @@ for (let i = 0; i < argv.length; i++) {
     sync = v;
   }
   else if (a === '--help' || a === '-h') {
-    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}]… [--runs N] [--quick] [--profile] [--sync always|default]\n`);
+    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR]\n`);
     process.exit(0);
   } else if (a in BENCHMARKS) names.push(a);
   else {
@@ -65,6 +70,7 @@ const ctx: Context = {
   quick,
   ...(profile ? { profileDir: join(RESULTS, 'profiles', stamp) } : {}),
   ...(sync ? { sync } : {}),
+  ...(baselineDist ? { baselineDist } : {}),
   resultsDir: RESULTS,
   log: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`),
   rows,

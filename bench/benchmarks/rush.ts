@@ -2,7 +2,8 @@
  * 2. Rush: 10,000 connections open at once and race for the 100 seats of one concert: each
  * sends HOLD on a random seat in the same instant, and books it if it won. Exactly 100 must
  * be sold (read back from the stream and folded with evolve), every connection answered;
- * time to sell out and p99 reply latency. Target p99 < 250 ms. The ceiling is the same
+ * time to sell out and p99 reply latency. Target p99 ≤ 1.5 × the raw server's p99 in the
+ * same run (issue "group commit"; < 250 ms before). The ceiling is the same
  * race against the raw TCP server (bench/raw-server.ts: no actor, no NATS).
  */
 import { join } from 'node:path';
@@ -111,9 +112,9 @@ export async function rush(ctx: Context): Promise<void> {
         unit: 'ms',
         runs: runs.map((r) => r.reply.p99),
         ceiling: rawP99,
-        ratio: rawP99 / p99,
-        target: '< 250 ms',
-        holds: p99 < 250,
+        ratio: p99 / rawP99,
+        target: '≤ 1.5 × the raw server\'s p99 (and < 250 ms)',
+        holds: p99 <= 1.5 * rawP99 && p99 < 250,
       },
       { benchmark: 'rush', setting: sync, measure: 'reply latency p50', value: median(runs.map((r) => r.reply.p50)), unit: 'ms', ceiling: median(rawRuns.map((r) => r.reply.p50)) },
       { benchmark: 'rush', setting: sync, measure: 'server CPU during the race', value: median(runs.map((r) => r.serverCpuMs)), unit: 'ms', ceiling: median(rawRuns.map((r) => r.serverCpuMs)) },

@@ -15,6 +15,8 @@ export interface Context {
   quick: boolean;
   /** Only this nats sync setting, where a benchmark measures both. */
   sync?: 'always' | 'default';
+  /** dist/ of another build (e.g. main's) that benchmarks which compare with it measure too. */
+  baselineDist?: string;
   /** Write CPU profiles of the gateway under this directory. */
   profileDir?: string;
   resultsDir: string;

