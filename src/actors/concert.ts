@@ -266,9 +266,11 @@ export function findBooking(state: ConcertState, reference: string): { number: n
 /** The held seats of a hold (live or run out), ascending; of `holder`'s only when given. */
 export function heldSeatsOf(state: ConcertState, hold: string, holder?: string): Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> {
   const group: Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> = [];
-  state.seats.forEach((seat, i) => {
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const seat = seats[i]!;
     if (seat.kind === 'held' && seat.hold === hold && (holder === undefined || seat.holder === holder)) group.push({ number: i + 1, seat });
-  });
+  }
   return group;
 }
 
@@ -279,20 +281,24 @@ export function seatsOfHold(state: ConcertState, hold: string): number[] {
 
 /** Numbers of the seats booked under a reference, ascending. */
 export function seatsOfBooking(state: ConcertState, reference: string): number[] {
-  const seats: number[] = [];
-  state.seats.forEach((s, i) => {
-    if (s.kind === 'booked' && s.reference === reference) seats.push(i + 1);
-  });
-  return seats;
+  const found: number[] = [];
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const s = seats[i]!;
+    if (s.kind === 'booked' && s.reference === reference) found.push(i + 1);
+  }
+  return found;
 }
 
 /** Numbers of the seats booked by a hold, ascending. */
 export function seatsBookedBy(state: ConcertState, hold: string): number[] {
-  const seats: number[] = [];
-  state.seats.forEach((s, i) => {
-    if (s.kind === 'booked' && s.hold === hold) seats.push(i + 1);
-  });
-  return seats;
+  const found: number[] = [];
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const s = seats[i]!;
+    if (s.kind === 'booked' && s.hold === hold) found.push(i + 1);
+  }
+  return found;
 }
 
 /** Seat numbers of a holder's live holds. */
