@@ -281,22 +281,20 @@ export function seatsOfHold(state: ConcertState, hold: string): number[] {
 
 /** Numbers of the seats booked under a reference, ascending. */
 export function seatsOfBooking(state: ConcertState, reference: string): number[] {
-  const found: number[] = [];
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const s = seats[i]!;
-    if (s.kind === 'booked' && s.reference === reference) found.push(i + 1);
-  }
-  return found;
+  return bookedSeatsWith(state, 'reference', reference);
 }
 
 /** Numbers of the seats booked by a hold, ascending. */
 export function seatsBookedBy(state: ConcertState, hold: string): number[] {
+  return bookedSeatsWith(state, 'hold', hold);
+}
+
+function bookedSeatsWith(state: ConcertState, field: 'reference' | 'hold', value: string): number[] {
   const found: number[] = [];
   const seats = state.seats;
   for (let i = 0; i < seats.length; i++) {
     const s = seats[i]!;
-    if (s.kind === 'booked' && s.hold === hold) found.push(i + 1);
+    if (s.kind === 'booked' && s[field] === value) found.push(i + 1);
   }
   return found;
 }

@@ -165,21 +165,22 @@ interface Ctx {
   b: GatewayProcess;
 }
 
-const GatewayKill = suite<Ctx>('faults: group holds when a gateway is killed with SIGKILL');
+/** A nats-server and two gateway processes on it (holds of 2 s), for one suite. */
+function withTwoGateways(s: ReturnType<typeof suite<Ctx>>, sync: 'always' | 'default', ids: [string, string]): void {
+  s.before(async (ctx) => {
+    ctx.nats = await startNats({ sync });
+    const concerts = await writeCatalog(CATALOG);
+    [ctx.a, ctx.b] = await Promise.all(ids.map((gatewayId) => startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 2, gatewayId }))) as [GatewayProcess, GatewayProcess];
+  });
+  s.after(async (ctx) => {
+    await ctx.a?.stop();
+    await ctx.b?.stop();
+    await ctx.nats?.stop();
+  });
+}
 
-GatewayKill.before(async (ctx) => {
-  ctx.nats = await startNats();
-  const concerts = await writeCatalog(CATALOG);
-  [ctx.a, ctx.b] = await Promise.all([
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 2, gatewayId: 'gw-group-a' }),
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 2, gatewayId: 'gw-group-b' }),
-  ]);
-});
-GatewayKill.after(async (ctx) => {
-  await ctx.a?.stop();
-  await ctx.b?.stop();
-  await ctx.nats?.stop();
-});
+const GatewayKill = suite<Ctx>('faults: group holds when a gateway is killed with SIGKILL');
+withTwoGateways(GatewayKill, 'default', ['gw-group-a', 'gw-group-b']);
 
 GatewayKill('kill -9 of a gateway mid-load: every group whole, all seats or none', (ctx) =>
   within(90_000, 'group gateway kill', async () => {
@@ -204,20 +205,7 @@ GatewayKill.run();
 // ================================================================== nats-server killed
 
 const NatsKill = suite<Ctx>('faults: group holds when nats-server is killed with SIGKILL');
-
-NatsKill.before(async (ctx) => {
-  ctx.nats = await startNats({ sync: 'always' });
-  const concerts = await writeCatalog(CATALOG);
-  [ctx.a, ctx.b] = await Promise.all([
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 2, gatewayId: 'gw-group-c' }),
-    startGatewayProcess({ natsUrl: ctx.nats.url, concerts, holdSeconds: 2, gatewayId: 'gw-group-d' }),
-  ]);
-});
-NatsKill.after(async (ctx) => {
-  await ctx.a?.stop();
-  await ctx.b?.stop();
-  await ctx.nats?.stop();
-});
+withTwoGateways(NatsKill, 'always', ['gw-group-c', 'gw-group-d']);
 
 NatsKill('kill -9 of nats-server mid-load: every group whole, every booking told kept with all its seats', (ctx) =>
   within(120_000, 'group NATS kill', async () => {
