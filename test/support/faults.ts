@@ -2,6 +2,7 @@
  * Shared pieces of the fault suites (test/faults/): figures that every scenario prints,
  * requests with a time bound, and the audit of the event log against what clients were told.
  */
+import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
@@ -273,6 +274,16 @@ export function compareWithLog(
   let bookedButNotTold = 0;
   for (const reference of audit.references.keys()) if (!told.booked.has(reference)) bookedButNotTold++;
   return { lost, wrongSeat, cancelledButBooked, bookedButNotTold };
+}
+
+/** The promises every load scenario checks on the log: nothing lost, nothing sold, held or stored twice. */
+export function assertLogKeptPromises(audit: Audit, comparison: ReturnType<typeof compareWithLog>): void {
+  assert.equal(comparison.lost, [], 'every reference told is in the log, booked');
+  assert.equal(audit.doubleBookings, [], 'no seat sold twice');
+  assert.equal(audit.doubleHolds, [], 'no seat held twice');
+  assert.equal(audit.bookedWithoutLiveHold, [], 'nothing booked without its live hold');
+  assert.equal(audit.duplicateIds, [], 'no event stored twice');
+  assert.equal(audit.duplicatedPerHold, [], 'no hold recorded twice');
 }
 
 // ------------------------------------------------------------------ a client from another loopback address
