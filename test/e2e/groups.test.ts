@@ -233,7 +233,7 @@ Groups('a protocol-1 client, one seat per HOLD and reading `seat`, works unchang
 
 Groups('two groups overlapping by one seat, 40 clients over two gateways: exactly one group wins whole', async (ctx) => {
   for (let round = 0; round < 3; round++) {
-    const base = 20 + round * 10; // seats base, base+1, base+2
+    const base = 60 + round * 10; // groups `base base+1` and `base+1 base+2`: 60 61 and 61 62 first
     const clients = await Promise.all(
       Array.from({ length: 40 }, (_, i) => GuichetClient.connect({ port: (i % 2 === 0 ? ctx.node : ctx.other).gateway.port })),
     );
