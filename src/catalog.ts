@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { isValidConcertId } from './events/subjects.js';
 import { isIsoTime } from './events/envelope.js';
+import { layoutOf, rowsProblem, type Layout } from './layout.js';
 
 export interface Concert {
   id: string;
@@ -10,6 +11,13 @@ export interface Concert {
   /** ISO-8601 date and time of the performance. */
   date: string;
   capacity: number;
+  /** Row sizes, front row first, when the catalog gives them (else rows of 10: src/layout.ts). */
+  rows?: readonly number[];
+}
+
+/** The concert's seats in rows. */
+export function layoutOfConcert(concert: Pick<Concert, 'capacity' | 'rows'>): Layout {
+  return layoutOf(concert.capacity, concert.rows);
 }
 
 export const MAX_CAPACITY = 100_000;
@@ -36,7 +44,12 @@ export function parseCatalog(raw: unknown): Concert[] {
     }
     if (seen.has(c.id)) throw new Error(`${where}: id ${c.id} appears twice`);
     seen.add(c.id);
-    const capacity = c.capacity ?? 100;
+    if (c.rows !== undefined) {
+      const problem = rowsProblem(c.rows, c.capacity, MAX_CAPACITY);
+      if (problem) throw new Error(`${where} (${c.id}): ${problem}`);
+    }
+    const rows = c.rows === undefined ? undefined : [...c.rows];
+    const capacity = c.capacity ?? (rows ? rows.reduce((a, b) => a + b, 0) : 100);
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
       throw new Error(`${where} (${c.id}): capacity must be an integer from 1 to ${MAX_CAPACITY}`);
     }
@@ -50,7 +63,7 @@ export function parseCatalog(raw: unknown): Concert[] {
       if (c[key] !== undefined && typeof c[key] !== 'string') throw new Error(`${where} (${c.id}): ${key} must be a string`);
     }
     if (c.title.trim() === '') throw new Error(`${where} (${c.id}): title is empty`);
-    return { id: c.id, title: c.title, venue: c.venue ?? '', date, capacity };
+    return { id: c.id, title: c.title, venue: c.venue ?? '', date, capacity, ...(rows ? { rows } : {}) };
   });
 }
 
@@ -78,7 +91,8 @@ export async function loadCatalog(path: string | undefined): Promise<Concert[]> 
 /**
  * What differs between this gateway's catalog and another's, one phrase each (empty when
  * they agree). Gateways sharing one NATS must agree: a concert one of them lacks is not on
- * sale there, and a capacity that differs makes them judge seat numbers differently.
+ * sale there, and a capacity that differs makes them judge seat numbers differently (rows
+ * that differ, seat labels and "best available").
  */
 export function catalogDifferences(mine: readonly Concert[], theirs: readonly Concert[]): string[] {
   const other = new Map(theirs.map((c) => [c.id, c]));
@@ -90,7 +104,9 @@ export function catalogDifferences(mine: readonly Concert[], theirs: readonly Co
   for (const concert of mine) {
     const there = other.get(concert.id);
     if (!there) continue;
-    const fields = (['capacity', 'title', 'venue', 'date'] as const).filter((f) => concert[f] !== there[f]);
+    const fields = (['capacity', 'rows', 'title', 'venue', 'date'] as const).filter(
+      (f) => JSON.stringify(concert[f]) !== JSON.stringify(there[f]),
+    );
     if (fields.length > 0) {
       differences.push(`${concert.id}: ${fields.map((f) => `${f} ${JSON.stringify(concert[f])} here, ${JSON.stringify(there[f])} there`).join(', ')}`);
     }

@@ -13,7 +13,10 @@ export interface ServerConfig {
   natsPort: number;
   natsConfig: string;
   holdSeconds: number;
-  maxHolds: number;
+  /** Seats one connection may hold at once (`maxSeatsOf` resolves it with the alias). */
+  maxSeats?: number;
+  /** Deprecated alias of maxSeats (it counted holds of one seat each). */
+  maxHolds?: number;
   concerts?: string;
   replicas: number;
   /** Seconds to wait at start for NATS, then for JetStream to serve the stream (each). */
@@ -42,7 +45,7 @@ export const SERVER_DEFAULTS = {
   natsPort: 4222,
   natsConfig: 'nats.conf',
   holdSeconds: 120,
-  maxHolds: 4,
+  maxSeats: 8,
   replicas: 1,
   natsWait: 60,
   snapshotSeconds: 60,
@@ -61,7 +64,9 @@ export function serverOptions(): Option[] {
     new Option('--nats-port <port>', 'client port of the embedded nats-server').env('GUICHET_NATS_PORT').default(d.natsPort).argParser(integer('--nats-port', 1, 65535)),
     new Option('--nats-config <file>', 'configuration of the embedded nats-server').env('GUICHET_NATS_CONFIG').default(d.natsConfig),
     new Option('--hold-seconds <n>', 'how long a held seat waits for its booking').env('GUICHET_HOLD_SECONDS').default(d.holdSeconds).argParser(integer('--hold-seconds', 1, 86_400)),
-    new Option('--max-holds <n>', 'seats one connection may hold at once').env('GUICHET_MAX_HOLDS').default(d.maxHolds).argParser(integer('--max-holds', 1, 100)),
+    // No commander default: a given --max-holds (the deprecated alias) must be told from none.
+    new Option('--max-seats <n>', `seats one connection may hold at once, across its holds (default: ${d.maxSeats})`).env('GUICHET_MAX_SEATS').argParser(integer('--max-seats', 1, 100)),
+    new Option('--max-holds <n>', 'deprecated alias of --max-seats').env('GUICHET_MAX_HOLDS').argParser(integer('--max-holds', 1, 100)).hideHelp(),
     new Option('--concerts <file>', 'JSON catalog of concerts (default: three demo concerts of 100 seats)').env('GUICHET_CONCERTS'),
     new Option('--replicas <n>', 'replicas of the TICKETS stream when it is created (3 on a NATS cluster)').env('GUICHET_REPLICAS').default(d.replicas).argParser(integer('--replicas', 1, 5)),
     new Option('--nats-wait <seconds>', 'how long to wait at start for NATS to answer, then for JetStream to serve the stream (a server or cluster still starting)').env('GUICHET_NATS_WAIT').default(d.natsWait).argParser(integer('--nats-wait', 0, 3_600)),
@@ -71,6 +76,11 @@ export function serverOptions(): Option[] {
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
+}
+
+/** The seats one connection may hold: --max-seats, else the deprecated --max-holds, else 8. */
+export function maxSeatsOf(config: Pick<ServerConfig, 'maxSeats' | 'maxHolds'>): number {
+  return config.maxSeats ?? config.maxHolds ?? SERVER_DEFAULTS.maxSeats;
 }
 
 /** Client commands' connection options. */

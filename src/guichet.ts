@@ -20,6 +20,9 @@ export interface GuichetOptions {
   port: number;
   catalog: readonly Concert[];
   holdSeconds: number;
+  /** Seats one connection may hold at once (default 8). */
+  maxSeats?: number;
+  /** Deprecated alias of maxSeats. */
   maxHolds?: number;
   replicas?: number;
   /** How long to wait at start for NATS to answer and JetStream to serve the stream (ms; default 60 s; each wait). */
@@ -85,11 +88,12 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       await snapshots.ensure(options.replicas ?? 1);
       await compareCatalogs(snapshots, options.catalog, gatewayId, log);
     }
+    const maxSeats = options.maxSeats ?? options.maxHolds;
     const registry = new Registry({
       store,
       catalog: options.catalog,
       source: gatewayId,
-      rules: { holdMs: options.holdSeconds * 1000, ...(options.maxHolds ? { maxHoldsPerHolder: options.maxHolds } : {}) },
+      rules: { holdMs: options.holdSeconds * 1000, ...(maxSeats ? { maxSeats } : {}) },
       onReplayProgress: options.onReplayProgress,
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),

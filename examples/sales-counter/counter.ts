@@ -11,6 +11,10 @@
  * once. With --once it counts what the stream has now, prints the counts as JSON and exits;
  * otherwise it prints a line per sale or cancellation until interrupted.
  *
+ * It counts seats and bookings: a booking of several seats is one SeatBooked per seat, all
+ * with the same reference, stored as one batch (consecutive stream sequences); so a
+ * SeatBooked right after one of the same reference is another seat of the same booking.
+ *
  * Run one instance per durable consumer: it relies on a single reader seeing first
  * deliveries in stream order.
  */
@@ -23,17 +27,23 @@ const STREAM = 'TICKETS';
 const ALL_CONCERTS = 'tickets.events.*';
 
 interface Counts {
-  /** SeatBooked events. */
+  /** Seats booked: SeatBooked events. */
   booked: number;
-  /** BookingCancelled events. */
+  /** Seats freed by a cancellation: BookingCancelled events. */
   cancelled: number;
   /** Seats sold now: booked - cancelled. */
   sold: number;
+  /** Bookings made (one reference each, one or several seats). */
+  bookings: number;
+  /** Bookings cancelled. */
+  cancellations: number;
 }
 
 interface State {
   /** Stream sequence of the last event counted. */
   lastSeq: number;
+  /** The last event counted, when it was a seat of a booking or of a cancellation: the next may be another seat of it. */
+  last?: { type: string; reference: string };
   concerts: Record<string, Counts>;
 }
 
@@ -66,7 +76,7 @@ class UnknownEvent extends Error {}
 
 /** Applies one event to the counts (docs/events.md: envelope fields, types, `v`). */
 function count(state: State, msg: JsMsg): string | undefined {
-  let event: { v?: unknown; type?: unknown; concert?: unknown };
+  let event: { v?: unknown; type?: unknown; concert?: unknown; data?: { reference?: unknown } };
   try {
     event = msg.json();
   } catch {
@@ -76,15 +86,24 @@ function count(state: State, msg: JsMsg): string | undefined {
   // A reader must refuse a version it does not know rather than guess what it means.
   if (event?.v !== 1) throw new UnknownEvent(`sequence ${msg.seq}: event version ${JSON.stringify(event?.v)}; this counter knows version 1`);
   if (typeof event.concert !== 'string') throw new UnknownEvent(`sequence ${msg.seq}: no concert`);
-  const c = (state.concerts[event.concert] ??= { booked: 0, cancelled: 0, sold: 0 });
+  const c = (state.concerts[event.concert] ??= { booked: 0, cancelled: 0, sold: 0, bookings: 0, cancellations: 0 });
+  c.bookings ??= 0; // a state file saved by an older counter
+  c.cancellations ??= 0;
+  const previous = msg.seq === state.lastSeq + 1 ? state.last : undefined;
+  const reference = typeof event.data?.reference === 'string' ? event.data.reference : '';
+  // Another seat of the batch just counted: the same booking (or cancellation).
+  const sameBatch = previous !== undefined && previous.type === event.type && previous.reference === reference;
+  state.last = event.type === 'SeatBooked' || event.type === 'BookingCancelled' ? { type: event.type, reference } : undefined;
   switch (event.type) {
     case 'SeatBooked':
       c.booked++;
       c.sold++;
+      if (!sameBatch) c.bookings++;
       return `${event.concert}: ${c.sold} sold (+1)`;
     case 'BookingCancelled':
       c.cancelled++;
       c.sold--;
+      if (!sameBatch) c.cancellations++;
       return `${event.concert}: ${c.sold} sold (-1)`;
     case 'SeatHeld':
     case 'SeatReleased':

@@ -6,6 +6,7 @@
 import { GuichetError } from '../errors.js';
 import type { DomainEvent, ReleaseReason } from '../events/envelope.js';
 import { cleanName, sameLastName } from './names.js';
+import { bestAvailable, labelOf, layoutOf, type Layout } from '../layout.js';
 
 export type Seat =
   | { readonly kind: 'free' }
@@ -28,14 +29,23 @@ export interface ConcertState {
 export interface ConcertRules {
   /** How long a hold lasts before the seat counts as free again. */
   readonly holdMs: number;
-  /** Live holds one holder (connection) may have on one concert. */
-  readonly maxHoldsPerHolder: number;
+  /** Seats one holder (connection) may hold at once on one concert, across its holds. */
+  readonly maxSeats: number;
 }
 
-export const DEFAULT_RULES: ConcertRules = { holdMs: 120_000, maxHoldsPerHolder: 4 };
+export const DEFAULT_RULES: ConcertRules = { holdMs: 120_000, maxSeats: 8 };
+
+/**
+ * Which seats a hold asks for: one seat (protocol 1), several (all or nothing), or the best
+ * `best` adjacent seats by the rule of src/layout.ts. `layout` gives rows and labels.
+ */
+export type HoldRequest =
+  | { readonly seat: number; readonly layout?: Layout }
+  | { readonly seats: readonly number[]; readonly layout?: Layout }
+  | { readonly best: number; readonly layout: Layout };
 
 export type ConcertCommand =
-  | { readonly type: 'Hold'; readonly seat: number; readonly hold: string; readonly holder: string }
+  | ({ readonly type: 'Hold'; readonly hold: string; readonly holder: string } & HoldRequest)
   | {
       readonly type: 'Book';
       readonly hold: string;
@@ -117,46 +127,98 @@ export function decide(state: ConcertState, command: ConcertCommand, now: number
   }
 }
 
-function decideHold(state: ConcertState, c: Extract<ConcertCommand, { type: 'Hold' }>, now: number, rules: ConcertRules): DomainEvent[] {
-  const seat = seatAt(state, c.seat);
-  // Already held by this holder (a retry whose first answer was lost): nothing new to record.
-  if (isLiveHold(seat, now) && seat.holder === c.holder) return [];
-  if (!isFree(seat, now)) throw new GuichetError('SEAT_TAKEN', `seat ${c.seat} is not free`);
-  if (holdsOf(state, c.holder, now).length >= rules.maxHoldsPerHolder) {
-    throw new GuichetError('HOLD_LIMIT', `at most ${rules.maxHoldsPerHolder} seats may be held at once`);
+type HoldCommand = Extract<ConcertCommand, { type: 'Hold' }>;
+
+/** A hold of one or several seats: all of them or none (SEAT_TAKEN names every seat not free). */
+function decideHold(state: ConcertState, c: HoldCommand, now: number, rules: ConcertRules): DomainEvent[] {
+  const layout = c.layout ?? layoutOf(state.capacity);
+  const seats = seatsAsked(state, c, now, rules, layout);
+  // Already held by this holder under one hold, exactly these seats (a retry whose first
+  // answer was lost): nothing new to record.
+  if (!('best' in c) && isOwnHold(state, seats, c.holder, now)) return [];
+  const taken = seats.filter((n) => !isFree(state.seats[n - 1]!, now));
+  if (taken.length > 0) {
+    const list = taken.map((n) => `${n} (${labelOf(layout, n)})`).join(', ');
+    throw new GuichetError('SEAT_TAKEN', `${taken.length === 1 ? 'seat' : 'seats'} ${list} ${taken.length === 1 ? 'is' : 'are'} not free; nothing was held`);
+  }
+  const holding = holdsOf(state, c.holder, now).length;
+  if (holding + seats.length > rules.maxSeats) {
+    throw new GuichetError('HOLD_LIMIT', `at most ${rules.maxSeats} seats may be held at once (${holding} held already)`);
   }
   const expiresAt = new Date(now + rules.holdMs).toISOString();
-  return [{ type: 'SeatHeld', data: { seat: c.seat, hold: c.hold, holder: c.holder, expiresAt } }];
+  return seats.map((seat) => ({ type: 'SeatHeld', data: { seat, hold: c.hold, holder: c.holder, expiresAt } }) as DomainEvent);
+}
+
+/** The seats a hold asks for, ascending, checked: they exist, none twice, not too many. */
+function seatsAsked(state: ConcertState, c: HoldCommand, now: number, rules: ConcertRules, layout: Layout): number[] {
+  if ('best' in c) {
+    checkCount(c.best, rules);
+    const choice = bestAvailable(layout, (n) => isFree(state.seats[n - 1]!, now), c.best);
+    if ('most' in choice) {
+      throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
+    }
+    return choice.seats;
+  }
+  const asked = 'seats' in c ? [...c.seats] : [c.seat];
+  checkCount(asked.length, rules);
+  for (const n of asked) seatAt(state, n);
+  const sorted = asked.sort((a, b) => a - b);
+  const twice = sorted.find((n, i) => i > 0 && sorted[i - 1] === n);
+  if (twice !== undefined) throw new GuichetError('BAD_ARGUMENTS', `seat ${twice} (${labelOf(layout, twice)}) is given twice`);
+  return sorted;
+}
+
+function checkCount(n: number, rules: ConcertRules): void {
+  if (!Number.isInteger(n) || n < 1) throw new GuichetError('BAD_ARGUMENTS', 'a hold is of at least one seat');
+  if (n > rules.maxSeats) throw new GuichetError('BAD_ARGUMENTS', `a hold is of at most ${rules.maxSeats} seats`);
+}
+
+/** Whether exactly `seats` are the seats of one live hold of `holder`. */
+function isOwnHold(state: ConcertState, seats: readonly number[], holder: string, now: number): boolean {
+  const first = state.seats[seats[0]! - 1]!;
+  if (!isLiveHold(first, now) || first.holder !== holder) return false;
+  const group = seatsOfHold(state, first.hold);
+  return group.length === seats.length && group.every((n, i) => n === seats[i]);
 }
 
 function decideBook(state: ConcertState, c: Extract<ConcertCommand, { type: 'Book' }>, now: number): DomainEvent[] {
-  const found = findHold(state, c.hold, c.holder);
-  if (!found) {
+  const group = heldSeatsOf(state, c.hold, c.holder);
+  if (group.length === 0) {
     // Booked by this very hold already (a retry whose first answer was lost): nothing new to
     // record; the caller answers with the stored booking. A hold id is known only to its holder.
     if (state.seats.some((s) => s.kind === 'booked' && s.hold === c.hold)) return [];
     throw new GuichetError('NO_SUCH_HOLD', `no hold ${c.hold} on this connection`);
   }
-  if (found.seat.expiresAt <= now) throw new GuichetError('HOLD_EXPIRED', `hold ${c.hold} expired; hold the seat again`);
+  if (group.some((g) => g.seat.expiresAt <= now)) throw new GuichetError('HOLD_EXPIRED', `hold ${c.hold} expired; hold the seats again`);
   const firstName = cleanName(c.firstName);
   const lastName = cleanName(c.lastName);
   if (!firstName || !lastName) throw new GuichetError('INVALID_NAME', invalidNameMessage);
   if (findBooking(state, c.reference)) throw new GuichetError('INTERNAL', `reference ${c.reference} is already in use`);
-  return [{ type: 'SeatBooked', data: { seat: found.number, hold: c.hold, reference: c.reference, firstName, lastName } }];
+  return group.map(({ number }) => ({
+    type: 'SeatBooked',
+    data: { seat: number, hold: c.hold, reference: c.reference, firstName, lastName },
+  }));
 }
 
 function decideRelease(state: ConcertState, c: Extract<ConcertCommand, { type: 'Release' }>, now: number): DomainEvent[] {
-  const found = findHold(state, c.hold, c.holder);
-  if (!found || found.seat.expiresAt <= now) throw new GuichetError('NO_SUCH_HOLD', `no live hold ${c.hold} on this connection`);
-  return [{ type: 'SeatReleased', data: { seat: found.number, hold: c.hold, reason: c.reason } }];
+  const group = heldSeatsOf(state, c.hold, c.holder);
+  if (group.length === 0 || group.some((g) => g.seat.expiresAt <= now)) {
+    throw new GuichetError('NO_SUCH_HOLD', `no live hold ${c.hold} on this connection`);
+  }
+  return group.map(({ number }) => ({ type: 'SeatReleased', data: { seat: number, hold: c.hold, reason: c.reason } }));
 }
 
-/** Writes the release of one expired hold (the earliest seat first); the timer asks again for the next. */
+/**
+ * Writes the release of one expired hold, every seat of it (the hold of the lowest expired
+ * seat first); the timer asks again for the next.
+ */
 function decideReleaseExpired(state: ConcertState, now: number): DomainEvent[] {
-  const index = state.seats.findIndex((s) => s.kind === 'held' && s.expiresAt <= now);
-  const seat = state.seats[index];
+  const seat = state.seats.find((s) => s.kind === 'held' && s.expiresAt <= now);
   if (!seat || seat.kind !== 'held') return [];
-  return [{ type: 'SeatReleased', data: { seat: index + 1, hold: seat.hold, reason: 'expired' } }];
+  return heldSeatsOf(state, seat.hold).map(({ number }) => ({
+    type: 'SeatReleased',
+    data: { seat: number, hold: seat.hold, reason: 'expired' },
+  }));
 }
 
 function decideCancel(state: ConcertState, c: Extract<ConcertCommand, { type: 'Cancel' }>): DomainEvent[] {
@@ -165,7 +227,7 @@ function decideCancel(state: ConcertState, c: Extract<ConcertCommand, { type: 'C
   if (!booking || !sameLastName(booking.seat.lastName, c.lastName)) {
     throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
   }
-  return [{ type: 'BookingCancelled', data: { seat: booking.number, reference: c.reference } }];
+  return seatsOfBooking(state, c.reference).map((seat) => ({ type: 'BookingCancelled', data: { seat, reference: c.reference } }));
 }
 
 export const invalidNameMessage = "names are 1-64 letters, spaces, hyphens or apostrophes";
@@ -199,6 +261,42 @@ export function findBooking(state: ConcertState, reference: string): { number: n
     if (seat.kind === 'booked' && seat.reference === reference) return { number: i + 1, seat };
   }
   return undefined;
+}
+
+/** The held seats of a hold (live or run out), ascending; of `holder`'s only when given. */
+export function heldSeatsOf(state: ConcertState, hold: string, holder?: string): Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> {
+  const group: Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> = [];
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const seat = seats[i]!;
+    if (seat.kind === 'held' && seat.hold === hold && (holder === undefined || seat.holder === holder)) group.push({ number: i + 1, seat });
+  }
+  return group;
+}
+
+/** Numbers of the seats held under a hold, ascending. */
+export function seatsOfHold(state: ConcertState, hold: string): number[] {
+  return heldSeatsOf(state, hold).map((g) => g.number);
+}
+
+/** Numbers of the seats booked under a reference, ascending. */
+export function seatsOfBooking(state: ConcertState, reference: string): number[] {
+  return bookedSeatsWith(state, 'reference', reference);
+}
+
+/** Numbers of the seats booked by a hold, ascending. */
+export function seatsBookedBy(state: ConcertState, hold: string): number[] {
+  return bookedSeatsWith(state, 'hold', hold);
+}
+
+function bookedSeatsWith(state: ConcertState, field: 'reference' | 'hold', value: string): number[] {
+  const found: number[] = [];
+  const seats = state.seats;
+  for (let i = 0; i < seats.length; i++) {
+    const s = seats[i]!;
+    if (s.kind === 'booked' && s[field] === value) found.push(i + 1);
+  }
+  return found;
 }
 
 /** Seat numbers of a holder's live holds. */

@@ -8,7 +8,8 @@ import { newId } from '../ids.js';
 import { GuichetError } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, Following } from '../events/store.js';
-import type { Concert } from '../catalog.js';
+import { layoutOfConcert, type Concert } from '../catalog.js';
+import type { Layout } from '../layout.js';
 import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
@@ -55,6 +56,8 @@ export class Registry {
   readonly catalog: readonly Concert[];
   readonly rules: ConcertRules;
   private readonly actors = new Map<string, Actor<typeof concertMachine>>();
+  /** Each concert's rows and labels, made once from the catalog. */
+  private readonly layouts: Map<string, Layout>;
   private readonly states = new Map<string, ConcertState>();
   /** Reference → concert, for every live booking this gateway knows. */
   private readonly references = new Map<string, string>();
@@ -82,6 +85,7 @@ export class Registry {
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
+    this.layouts = new Map(options.catalog.map((c) => [c.id, layoutOfConcert(c)]));
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.now = options.now ?? Date.now;
     this.batching = options.batching ?? new MeasuredBatching();
@@ -297,6 +301,10 @@ export class Registry {
 
   concert(id: string): Concert | undefined {
     return this.catalog.find((c) => c.id === id);
+  }
+
+  layout(concert: string): Layout | undefined {
+    return this.layouts.get(concert);
   }
 
   state(concert: string): ConcertState | undefined {

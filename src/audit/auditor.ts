@@ -10,7 +10,10 @@
  * - the booking rules, on the events folded (those up to `--until`): a seat is held only when
  *   free, booked only through a live hold of its own, never booked twice without a
  *   cancellation between; a cancellation names a live booking, a release a live hold; every
- *   reference is used once.
+ *   reference is used by one booking;
+ * - groups: the seats of a hold are held in one batch (consecutive events), and booked,
+ *   released and cancelled together: a batch that leaves some of the hold's (or booking's)
+ *   seats behind is a violation, and so is a reference shared by two holds.
  *
  * The seat map mirrors `evolve` in actors/concert.ts (an event that breaks a rule is still
  * applied the way every gateway applies it), so the audit shows what the gateways show.
@@ -42,10 +45,13 @@ export const VIOLATION_CODES = {
   MSG_ID_MISMATCH: "an event's Nats-Msg-Id header is not its id",
   NO_SUCH_SEAT: 'an event names a seat the concert does not have',
   SEAT_NOT_FREE: 'SeatHeld on a seat that is booked or held by a live hold',
-  DUPLICATE_HOLD: 'two SeatHeld events have the same hold id',
+  DUPLICATE_HOLD: "SeatHeld with a hold id already used, outside the batch that took it (a hold's seats are held together, in one batch)",
   DOUBLE_BOOKING: 'SeatBooked on a seat already booked, with no cancellation between',
   BOOKING_WITHOUT_LIVE_HOLD: 'SeatBooked without a live SeatHeld of the same hold on the same seat (never held, expired at the booking, released, booked already or taken over)',
-  DUPLICATE_REFERENCE: 'two SeatBooked events have the same reference',
+  DUPLICATE_REFERENCE: "a reference used by two bookings: shared by two holds, or used again after its booking's batch",
+  PARTIAL_BOOKING: 'a booking covers only part of its hold: seats of the hold are left held (a hold is booked whole, in one batch)',
+  PARTIAL_RELEASE: 'a release covers only part of its hold: seats of the hold are left held (a hold is released whole, in one batch)',
+  PARTIAL_CANCELLATION: 'a cancellation covers only part of its booking: seats of it are left booked (a booking is cancelled whole, in one batch)',
   CANCEL_WITHOUT_BOOKING: 'BookingCancelled that names no live booking on that seat',
   RELEASE_WITHOUT_HOLD: 'SeatReleased that names no live hold on that seat',
   EARLY_EXPIRY: "SeatReleased with reason expired before the hold's expiresAt",
@@ -86,10 +92,16 @@ export interface ConcertReport {
   events: number;
   firstSeq: number | null;
   lastSeq: number | null;
+  /** Holds taken (a hold is one or several seats). */
   holds: number;
+  /** Bookings made (one reference each, however many seats). */
   bookings: number;
+  /** Bookings cancelled. */
   cancellations: number;
+  /** Holds released, by reason. */
   releases: Record<ReleaseReason, number>;
+  /** Seats, one per event: held, booked, cancelled and released. */
+  seats: { held: number; booked: number; cancelled: number; released: number };
   /** Holds that ran out with no booking and no release written (free all the same). */
   lapsed: number;
   occupancy: { free: number; held: number; booked: number };
@@ -154,6 +166,7 @@ function describeEnd(end: End): string {
   }
 }
 
+/** One seat of a hold. */
 interface HoldRecord {
   seat: number;
   expiresAt: number;
@@ -161,12 +174,46 @@ interface HoldRecord {
   end?: End;
 }
 
+/** A hold: its seats, held in one batch (consecutive events with the same expiry). */
+interface HoldGroup {
+  firstSeq: number;
+  lastSeq: number;
+  expiresAt: number;
+  seats: Map<number, HoldRecord>;
+}
+
+/** One seat of a booking. */
 interface BookingRecord {
   concert: string;
   seat: number;
   seq: number;
   end?: End;
 }
+
+/** A booking: one reference, the seats of one hold. */
+interface BookingGroup {
+  concert: string;
+  hold: string;
+  firstSeq: number;
+  seats: Map<number, BookingRecord>;
+}
+
+/**
+ * A batch being read: consecutive events of one kind about one hold (SeatBooked,
+ * SeatReleased) or one reference (BookingCancelled). `remaining`: seats of the hold or
+ * booking that the batch has still to cover; any left when it ends is a violation.
+ */
+interface Run {
+  type: 'SeatBooked' | 'SeatReleased' | 'BookingCancelled';
+  concert: string;
+  key: string;
+  firstSeq: number;
+  lastSeq: number;
+  covered: number[];
+  remaining: Set<number>;
+}
+
+const list = (seats: Iterable<number>) => [...seats].sort((a, b) => a - b).join(', ');
 
 type Cell =
   | { kind: 'held'; hold: string; rec: HoldRecord }
@@ -177,7 +224,7 @@ class Ledger {
   readonly seats: Array<Cell | undefined> = [];
   /** The last booking of each seat until a cancellation of it: a second booking before one is a double booking. */
   readonly uncancelled: Array<{ reference: string; rec: BookingRecord } | undefined> = [];
-  readonly holds = new Map<string, HoldRecord>();
+  readonly holds = new Map<string, HoldGroup>();
   highestSeat = 0;
   events = 0;
   firstSeq: number | null = null;
@@ -186,6 +233,7 @@ class Ledger {
   bookings = 0;
   cancellations = 0;
   releases: Record<ReleaseReason, number> = { declined: 0, expired: 0, disconnected: 0 };
+  seatCounts = { held: 0, booked: 0, cancelled: 0, released: 0 };
   lapsed = 0;
 
   constructor(
@@ -211,7 +259,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class Auditor {
   private readonly ledgers = new Map<string, Ledger>();
-  private readonly references = new Map<string, BookingRecord>();
+  private readonly references = new Map<string, BookingGroup>();
+  /** The batch being read, if its events may continue with the next message. */
+  private run?: Run;
   private readonly ids = new IdSet();
   private readonly lastBySubject = new Map<string, number>();
   private readonly violations: Violation[] = [];
@@ -316,6 +366,7 @@ export class Auditor {
 
   /** The report as of `clock` (ms): holds whose expiresAt is later count as held. */
   report(clock: number): AuditReport {
+    this.closeRun();
     const concerts = [...this.ledgers.values()]
       .sort((a, b) => (a.concert < b.concert ? -1 : a.concert > b.concert ? 1 : 0))
       .map((l) => concertReport(l, clock));
@@ -351,10 +402,13 @@ export class Auditor {
     }
     const cell = inRange ? ledger.seats[seat - 1] : undefined;
     const v = (code: ViolationCode, message: string) => this.flag(seq, event.type, event.concert, code, message);
+    // A batch ends at the first event that does not continue it.
+    const continuing = this.continuesRun(event, seq);
+    if (!continuing) this.closeRun();
 
     switch (event.type) {
       case 'SeatHeld': {
-        ledger.holdCount++;
+        ledger.seatCounts.held++;
         const { hold } = event.data;
         const expiresAt = Date.parse(event.data.expiresAt);
         if (cell?.kind === 'booked') {
@@ -362,71 +416,138 @@ export class Auditor {
         } else if (cell?.kind === 'held' && cell.rec.expiresAt > at) {
           v('SEAT_NOT_FREE', `seat ${seat} is held by hold ${cell.hold} (sequence ${cell.rec.seq}) until ${iso(cell.rec.expiresAt)}`);
         }
-        const earlier = ledger.holds.get(hold);
-        if (earlier) v('DUPLICATE_HOLD', `hold ${hold} was already taken at sequence ${earlier.seq} (seat ${earlier.seat})`);
+        let group = ledger.holds.get(hold);
+        // The next seat of the same batch: the message right after, with the same expiry.
+        const sameBatch = group !== undefined && seq === group.lastSeq + 1 && group.expiresAt === expiresAt && !group.seats.has(seat);
+        if (group && !sameBatch) {
+          v('DUPLICATE_HOLD', `hold ${hold} was already taken at sequence ${group.firstSeq} (seats ${list(group.seats.keys())}); a hold's seats are held in one batch`);
+        }
         if (!inRange) return;
+        if (!group) {
+          ledger.holdCount++;
+          group = { firstSeq: seq, lastSeq: seq, expiresAt, seats: new Map() };
+          ledger.holds.set(hold, group);
+        }
         const rec: HoldRecord = { seat, expiresAt, seq };
-        ledger.holds.set(hold, rec);
+        group.seats.set(seat, rec);
+        group.lastSeq = seq;
         this.displace(ledger, cell, seq, 'SeatHeld', hold, at);
         ledger.setSeat(seat, { kind: 'held', hold, rec });
         return;
       }
       case 'SeatBooked': {
-        ledger.bookings++;
+        ledger.seatCounts.booked++;
         const { hold, reference } = event.data;
         const used = this.references.get(reference);
-        if (used) v('DUPLICATE_REFERENCE', `reference ${reference} was already used at sequence ${used.seq} (${used.concert}, seat ${used.seat})`);
+        if (used && !continuing) {
+          const whose = used.hold === hold ? 'by an earlier batch of the same hold' : `by hold ${used.hold}`;
+          v('DUPLICATE_REFERENCE', `reference ${reference} was already used at sequence ${used.firstSeq} (${used.concert}, seats ${list(used.seats.keys())}) ${whose}`);
+        }
         const previous = inRange ? ledger.uncancelled[seat - 1] : undefined;
         if (previous) {
           v('DOUBLE_BOOKING', `seat ${seat} was booked at sequence ${previous.rec.seq} (reference ${previous.reference}) with no cancellation since`);
         }
-        const rec = ledger.holds.get(hold);
+        const group = ledger.holds.get(hold);
+        const rec = group?.seats.get(seat);
         // A hold that was the previous booking of this very seat is the double booking just reported.
         const sameCause = previous !== undefined && rec?.end !== undefined && rec.end.seq === previous.rec.seq;
         if (!sameCause) {
-          const problem = holdProblem(rec, hold, seat, at);
+          const problem = holdProblem(group, rec, hold, seat, at);
           if (problem) v('BOOKING_WITHOUT_LIVE_HOLD', problem);
+        }
+        if (!continuing) {
+          ledger.bookings++;
+          this.startRun(event, seq, rec ? openSeats(group, seat) : new Set());
         }
         if (!inRange) return;
         const booking: BookingRecord = { concert: event.concert, seat, seq };
-        this.references.set(reference, booking);
-        if (rec && !rec.end && rec.seat === seat) rec.end = { seq, kind: 'booked', by: reference };
+        let bookingGroup = continuing ? used : undefined;
+        if (!bookingGroup) {
+          bookingGroup = { concert: event.concert, hold, firstSeq: seq, seats: new Map() };
+          this.references.set(reference, bookingGroup);
+        }
+        bookingGroup.seats.set(seat, booking);
+        if (rec && !rec.end) rec.end = { seq, kind: 'booked', by: reference };
         this.displace(ledger, cell, seq, 'SeatBooked', reference, at);
         ledger.setSeat(seat, { kind: 'booked', reference, rec: booking });
         ledger.uncancelled[seat - 1] = { reference, rec: booking };
         return;
       }
       case 'BookingCancelled': {
-        ledger.cancellations++;
+        ledger.seatCounts.cancelled++;
         const { reference } = event.data;
-        const booking = this.references.get(reference);
-        const problem = bookingProblem(booking, reference, event.concert, seat);
+        const group = this.references.get(reference);
+        const booking = group?.concert === event.concert ? group.seats.get(seat) : undefined;
+        const problem = bookingProblem(group, booking, reference, event.concert, seat);
         if (problem) v('CANCEL_WITHOUT_BOOKING', problem);
-        if (!inRange) return;
-        if (booking && !booking.end && booking.concert === event.concert && booking.seat === seat) {
-          booking.end = { seq, kind: 'cancelled' };
+        if (!continuing) {
+          ledger.cancellations++;
+          this.startRun(event, seq, booking ? openSeats(group, seat) : new Set());
         }
+        if (!inRange) return;
+        if (booking && !booking.end) booking.end = { seq, kind: 'cancelled' };
         if (ledger.uncancelled[seat - 1]?.reference === reference) ledger.uncancelled[seat - 1] = undefined;
         this.displace(ledger, cell, seq, 'BookingCancelled', reference, at);
         ledger.setSeat(seat, undefined);
         return;
       }
       case 'SeatReleased': {
+        ledger.seatCounts.released++;
         const { hold, reason } = event.data;
-        ledger.releases[reason]++;
-        const rec = ledger.holds.get(hold);
-        const problem = releaseProblem(rec, hold, seat);
+        const group = ledger.holds.get(hold);
+        const rec = group?.seats.get(seat);
+        const problem = releaseProblem(group, rec, hold, seat);
         if (problem) v('RELEASE_WITHOUT_HOLD', problem);
         else if (reason === 'expired' && rec && at < rec.expiresAt) {
           v('EARLY_EXPIRY', `hold ${hold} released as expired at ${event.at}, but it runs until ${iso(rec.expiresAt)}`);
         }
+        if (!continuing) {
+          ledger.releases[reason]++;
+          this.startRun(event, seq, rec ? openSeats(group, seat) : new Set());
+        }
         if (!inRange) return;
-        if (rec && !rec.end && rec.seat === seat) rec.end = { seq, kind: 'released', by: reason };
+        if (rec && !rec.end) rec.end = { seq, kind: 'released', by: reason };
         this.displace(ledger, cell, seq, 'SeatReleased', hold, at);
         ledger.setSeat(seat, undefined);
         return;
       }
     }
+  }
+
+  /** Whether an event is the next of the batch being read: same kind, concert, hold or reference, the very next message. */
+  private continuesRun(event: EventEnvelope, seq: number): boolean {
+    const run = this.run;
+    if (!run || run.type !== event.type || run.concert !== event.concert || seq !== run.lastSeq + 1) return false;
+    if (!run.remaining.has(event.data.seat)) return false;
+    const key = event.type === 'SeatReleased' ? event.data.hold : event.data.reference;
+    if (key !== run.key) return false;
+    run.remaining.delete(event.data.seat);
+    run.covered.push(event.data.seat);
+    run.lastSeq = seq;
+    return true;
+  }
+
+  private startRun(event: EventEnvelope, seq: number, remaining: Set<number>): void {
+    if (event.type === 'SeatHeld') return;
+    const key = event.type === 'SeatReleased' ? event.data.hold : event.data.reference;
+    this.run = { type: event.type, concert: event.concert, key, firstSeq: seq, lastSeq: seq, covered: [event.data.seat], remaining };
+  }
+
+  /** Ends the batch being read: seats it should have covered and did not are a violation. */
+  private closeRun(): void {
+    const run = this.run;
+    this.run = undefined;
+    if (!run || run.remaining.size === 0) return;
+    const covered = `seat${run.covered.length === 1 ? '' : 's'} ${list(run.covered)}`;
+    const left = `seat${run.remaining.size === 1 ? '' : 's'} ${list(run.remaining)}`;
+    const where = run.firstSeq === run.lastSeq ? `sequence ${run.firstSeq}` : `sequences ${run.firstSeq}–${run.lastSeq}`;
+    const [code, message]: [ViolationCode, string] =
+      run.type === 'SeatBooked'
+        ? ['PARTIAL_BOOKING', `booking ${run.key} (${where}) covers ${covered} of its hold; ${left} of the hold left held`]
+        : run.type === 'SeatReleased'
+          ? ['PARTIAL_RELEASE', `the release of hold ${run.key} (${where}) covers ${covered}; ${left} of the hold left held`]
+          : ['PARTIAL_CANCELLATION', `the cancellation of ${run.key} (${where}) covers ${covered}; ${left} of the booking left booked`];
+    this.flag(run.lastSeq, run.type, run.concert, code, message);
   }
 
   /** Ends whatever occupied a seat that an event overwrites (what evolve does without a word). */
@@ -456,25 +577,41 @@ export class Auditor {
   }
 }
 
-function holdProblem(rec: HoldRecord | undefined, hold: string, seat: number, at: number): string | undefined {
-  if (!rec) return `hold ${hold} was never taken on this concert`;
-  if (rec.seat !== seat) return `hold ${hold} is for seat ${rec.seat}, not seat ${seat}`;
+/**
+ * The seats of a hold or booking still open (not ended), other than `seat`: what its batch
+ * must also cover. Asked only when `seat` is one of them: an event about a seat its hold or
+ * booking has not is reported as such, not also as a partial batch.
+ */
+function openSeats(group: { seats: Map<number, { end?: End }> } | undefined, seat: number): Set<number> {
+  const open = new Set<number>();
+  for (const [n, rec] of group?.seats ?? []) if (n !== seat && !rec.end) open.add(n);
+  return open;
+}
+
+const seatsText = (seats: Iterable<number>) => {
+  const all = [...seats];
+  return `${all.length === 1 ? 'seat' : 'seats'} ${list(all)}`;
+};
+
+function holdProblem(group: HoldGroup | undefined, rec: HoldRecord | undefined, hold: string, seat: number, at: number): string | undefined {
+  if (!group) return `hold ${hold} was never taken on this concert`;
+  if (!rec) return `hold ${hold} is for ${seatsText(group.seats.keys())}, not seat ${seat}`;
   if (rec.end) return `hold ${hold} ended at sequence ${rec.end.seq}: ${describeEnd(rec.end)}`;
   if (rec.expiresAt <= at) return `hold ${hold} expired at ${iso(rec.expiresAt)}, before this booking at ${iso(at)}`;
   return undefined;
 }
 
-function bookingProblem(rec: BookingRecord | undefined, reference: string, concert: string, seat: number): string | undefined {
-  if (!rec) return `reference ${reference} was never booked`;
-  if (rec.concert !== concert) return `reference ${reference} is a booking of ${rec.concert}, not ${concert}`;
-  if (rec.seat !== seat) return `reference ${reference} is for seat ${rec.seat}, not seat ${seat}`;
+function bookingProblem(group: BookingGroup | undefined, rec: BookingRecord | undefined, reference: string, concert: string, seat: number): string | undefined {
+  if (!group) return `reference ${reference} was never booked`;
+  if (group.concert !== concert) return `reference ${reference} is a booking of ${group.concert}, not ${concert}`;
+  if (!rec) return `reference ${reference} is for ${seatsText(group.seats.keys())}, not seat ${seat}`;
   if (rec.end) return `booking ${reference} ended at sequence ${rec.end.seq}: ${describeEnd(rec.end)}`;
   return undefined;
 }
 
-function releaseProblem(rec: HoldRecord | undefined, hold: string, seat: number): string | undefined {
-  if (!rec) return `hold ${hold} was never taken on this concert`;
-  if (rec.seat !== seat) return `hold ${hold} is for seat ${rec.seat}, not seat ${seat}`;
+function releaseProblem(group: HoldGroup | undefined, rec: HoldRecord | undefined, hold: string, seat: number): string | undefined {
+  if (!group) return `hold ${hold} was never taken on this concert`;
+  if (!rec) return `hold ${hold} is for ${seatsText(group.seats.keys())}, not seat ${seat}`;
   if (rec.end) return `hold ${hold} ended at sequence ${rec.end.seq}: ${describeEnd(rec.end)}`;
   return undefined;
 }
@@ -509,6 +646,7 @@ function concertReport(l: Ledger, clock: number): ConcertReport {
     bookings: l.bookings,
     cancellations: l.cancellations,
     releases: { ...l.releases },
+    seats: { ...l.seatCounts },
     lapsed,
     occupancy: { free: capacity - held - booked, held, booked },
     map,

@@ -162,6 +162,7 @@ function renderConcert(c: ConcertReport, color: boolean): string[] {
     `  holds ${n(c.holds)} · bookings ${n(c.bookings)} · cancellations ${n(c.cancellations)} · ` +
       `releases ${n(released)} (declined ${n(r.declined)}, expired ${n(r.expired)}, disconnected ${n(r.disconnected)}) · ` +
       `lapsed without release ${n(c.lapsed)}`,
+    `  seats: ${n(c.seats.held)} held, ${n(c.seats.booked)} booked, ${n(c.seats.cancelled)} cancelled, ${n(c.seats.released)} released (a hold or booking is one or several seats)`,
     `  occupancy: ${n(c.occupancy.booked)} booked, ${n(c.occupancy.held)} held, ${n(c.occupancy.free)} free`,
     ...(c.capacity > 0 ? seatGrid(c.map, color) : []),
   ];

@@ -13,6 +13,9 @@ export interface Hello {
   gateway: string;
   connection: string;
   holdSeconds: number;
+  /** Seats this connection may hold at once, across its holds (protocol 2). */
+  maxSeats?: number;
+  /** Protocol 1's name for the same limit. */
   maxHolds: number;
   concerts: ConcertSummary[];
 }
@@ -33,6 +36,8 @@ export interface SeatEvent {
   seq: number;
   type: string;
   seat: number;
+  /** The seat's label (`B7`); absent from a protocol-1 server. */
+  label?: string;
   state: '.' | 'h' | 'H' | 'x';
   at: string;
   expiresAt?: string;

@@ -6,44 +6,52 @@
  * `interactive.ts` runs it against a terminal or a pipe and a GuichetClient.
  *
  * The dialogue follows the user's use cases (../../../shared/spec/README.md):
- * book: concert → seat (live map) → "Hold seat N? [y/N]" → hold → first, last name → reference;
- * cancel: reference (check digit) → last name → the booking → "Cancel it? [y/N]".
+ * book: concert → seats (live map: one or several, or "best N") → "Hold seats …? [y/N]" → hold
+ * → first, last name → reference; cancel: reference (check digit) → last name → the booking
+ * (every seat) → "Cancel it? [y/N]".
  */
 import { isWellFormedReference } from '../actors/reference.js';
+import { labelsOf, type Row } from '../layout.js';
 import type { ConcertSummary, Hello, SeatEvent } from './client.js';
-import { rowsFor, seatOfLabel, type Row } from './seat-map.js';
 import { nameProblem } from './name-check.js';
 import { cliWords } from './cli-words.js';
+import { describeSeats, layoutOfMap, parseSeatChoice, type SeatChoice } from './seat-choice.js';
 
 export interface Names {
   firstName: string;
   lastName: string;
 }
 
+/** A booking as the dialogue shows it: every seat, with its label. */
 export interface Booking {
   reference: string;
   concert: string;
-  seat: number;
+  seats: number[];
+  labels: string[];
   firstName: string;
   lastName: string;
 }
 
-/** A concert's seat map as the server sends it: one character per seat (`.` `h` `H` `x`). */
+/** A concert's seat map as the server sends it: one character per seat (`.` `h` `H` `x`), and its rows. */
 export interface Seats {
   concert: string;
   capacity: number;
   map: string;
-  /** The hall's rows, when the server sends them (rows of 10 otherwise). */
+  /** The hall's rows, when the server sends them (rows of 10 otherwise: a protocol-1 server). */
   rows?: Row[];
 }
 
 export interface Hold {
   id: string;
   concert: string;
-  seat: number;
+  /** Ascending, with their labels. */
+  seats: number[];
+  labels: string[];
   /** ms since the epoch */
   expiresAt: number;
 }
+
+export type { SeatChoice };
 
 export type Step =
   | { at: 'menu' }
@@ -53,9 +61,9 @@ export type Step =
   /** Waiting for WATCH. */
   | { at: 'watching'; concert: string }
   | { at: 'seat'; seats: Seats }
-  | { at: 'confirm'; seats: Seats; seat: number }
+  | { at: 'confirm'; seats: Seats; choice: SeatChoice }
   /** Waiting for HOLD. */
-  | { at: 'holding'; seats: Seats; seat: number }
+  | { at: 'holding'; seats: Seats; choice: SeatChoice }
   | { at: 'first'; seats: Seats; hold: Hold }
   | { at: 'last'; seats: Seats; hold: Hold; firstName: string }
   /** Waiting for BOOK. */
@@ -79,6 +87,8 @@ export interface Dialogue {
   names?: Names;
   /** The concert list was the last thing shown: booking need not show it again. */
   listed?: boolean;
+  /** Seats one connection may hold at once (HELLO's maxSeats, or maxHolds from a protocol-1 server). */
+  maxSeats?: number;
   step: Step;
 }
 
@@ -119,8 +129,26 @@ export interface Prompt {
 
 // ================================================================== starting and reading state
 
-export function startDialogue(hello: Pick<Hello, 'concerts'>, names?: Names): Dialogue {
-  return { concerts: hello.concerts, names, listed: true, step: { at: 'menu' } };
+export function startDialogue(hello: Pick<Hello, 'concerts'> & Partial<Pick<Hello, 'maxSeats' | 'maxHolds'>>, names?: Names): Dialogue {
+  const maxSeats = hello.maxSeats ?? hello.maxHolds;
+  return { concerts: hello.concerts, names, listed: true, ...(maxSeats ? { maxSeats } : {}), step: { at: 'menu' } };
+}
+
+/** Seats in a sentence (`seat 11 (B1)`, `seats 12-14 (B2-B4)`), on the map of the current step. */
+export function seatsText(seats: Seats, numbers: readonly number[], labels?: readonly string[]): string {
+  return describeSeats(numbers, labels ?? labelsOf(layoutOfMap(seats), numbers));
+}
+
+/** The seats a step is about: those chosen or held, to highlight on the map. */
+export function chosenSeats(d: Dialogue): number[] {
+  const step = d.step;
+  if ((step.at === 'confirm' || step.at === 'holding') && step.choice.kind === 'seats') return step.choice.seats;
+  return 'hold' in step ? step.hold.seats : [];
+}
+
+/** A hold's seats in a sentence. */
+export function holdText(hold: Hold): string {
+  return describeSeats(hold.seats, hold.labels);
 }
 
 /** True while the dialogue waits for a server reply rather than for an answer. */
@@ -211,32 +239,21 @@ export function findConcert(concerts: readonly ConcertSummary[], text: string): 
   return starting.length === 1 ? starting[0] : undefined;
 }
 
-export type SeatAnswer = { kind: 'back' } | { kind: 'map' } | { kind: 'seat'; seat: number } | { kind: 'invalid'; message: string };
+export type SeatAnswer = { kind: 'back' } | { kind: 'map' } | { kind: 'choice'; choice: SeatChoice } | { kind: 'invalid'; message: string };
 
-/** A seat number checked against the map the user sees: a seat shown taken is refused at once. */
-export function parseSeatAnswer(text: string, seats: Seats): SeatAnswer {
+/**
+ * The answer to the seat question: one seat or several (`12 13 14`, `A4-A7`, `b7`), or
+ * `best 4`, checked against the map the user sees (a seat shown taken is refused at once).
+ */
+export function parseSeatAnswer(text: string, seats: Seats, maxSeats = DEFAULT_MAX_SEATS): SeatAnswer {
   const w = word(text);
   if (w === '' || BACK.has(w)) return { kind: 'back' };
   if (w === 'm' || w === 'map') return { kind: 'map' };
-  const range = `1-${seats.capacity}`;
-  // A label as the map shows it (B4), turned into its number here, so an older server takes it too.
-  const labelled = /^\d+$/.test(w) ? undefined : seatOfLabel(rowsFor(seats.capacity, seats.rows), w);
-  if (!/^\d+$/.test(w) && labelled === undefined) {
-    return { kind: 'invalid', message: `Type a seat number (${range}) or its row and place (A1), m to show the map again, or - to go back.` };
-  }
-  const seat = labelled ?? Number(w);
-  if (seat < 1 || seat > seats.capacity) return { kind: 'invalid', message: `There is no seat ${seat}: seats are numbered ${range}.` };
-  switch (seats.map[seat - 1]) {
-    case 'x':
-      return { kind: 'invalid', message: `Seat ${seat} is booked; choose a free seat (marked .).` };
-    case 'h':
-      return { kind: 'invalid', message: `Seat ${seat} is held by someone else right now; choose another.` };
-    case 'H':
-      return { kind: 'invalid', message: `You already hold seat ${seat}.` };
-    default:
-      return { kind: 'seat', seat };
-  }
+  return parseSeatChoice(text, seats, maxSeats);
 }
+
+/** What a protocol-2 server allows by default, when HELLO does not say. */
+const DEFAULT_MAX_SEATS = 8;
 
 export type ReferenceAnswer = { kind: 'back' } | { kind: 'reference'; reference: string } | { kind: 'invalid'; message: string };
 
@@ -316,7 +333,7 @@ export function answer(d: Dialogue, text: string, now: number = Date.now()): Tra
       return go(d, { at: 'watching', concert: concert.id }, [], { send: { verb: 'WATCH', args: [concert.id] } });
     }
     case 'seat': {
-      const a = parseSeatAnswer(text, step.seats);
+      const a = parseSeatAnswer(text, step.seats, d.maxSeats);
       switch (a.kind) {
         case 'back':
           return go(d, { at: 'menu' }, [], { notify: [unwatch(step.seats.concert)] });
@@ -324,17 +341,18 @@ export function answer(d: Dialogue, text: string, now: number = Date.now()): Tra
           return go(d, step, [{ kind: 'seats' }]);
         case 'invalid':
           return go(d, step, [say(a.message, 'warn')]);
-        case 'seat':
-          return go(d, { at: 'confirm', seats: step.seats, seat: a.seat });
+        case 'choice':
+          return go(d, { at: 'confirm', seats: step.seats, choice: a.choice });
       }
       break;
     }
     case 'confirm': {
       const yes = parseYesNo(text, false);
-      if (yes === undefined) return go(d, step, [say('Answer y (hold it) or n (choose another seat).', 'warn')]);
-      if (!yes) return go(d, { at: 'seat', seats: step.seats }, [say(`Not holding seat ${step.seat}. Choose a seat.`)]);
-      return go(d, { at: 'holding', seats: step.seats, seat: step.seat }, [], {
-        send: { verb: 'HOLD', args: [step.seats.concert, step.seat] },
+      if (yes === undefined) return go(d, step, [say('Answer y (hold them) or n (choose again).', 'warn')]);
+      if (!yes) return go(d, { at: 'seat', seats: step.seats }, [say(`Not holding ${choiceText(step.seats, step.choice)}. Choose again.`)]);
+      const args = step.choice.kind === 'best' ? ['best', step.choice.count] : step.choice.seats;
+      return go(d, { at: 'holding', seats: step.seats, choice: step.choice }, [], {
+        send: { verb: 'HOLD', args: [step.seats.concert, ...args] },
       });
     }
     case 'first':
@@ -342,21 +360,22 @@ export function answer(d: Dialogue, text: string, now: number = Date.now()): Tra
       const fallback = step.at === 'first' ? d.names?.firstName : d.names?.lastName;
       const a = parseNameAnswer(text, fallback);
       if (a.kind === 'back') {
-        return go(d, { at: 'seat', seats: step.seats }, [say(`Seat ${step.hold.seat} given back. Choose a seat.`), { kind: 'seats' }], {
+        const map = markSeats(step.seats.map, step.hold.seats, 'H', '.');
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`${capital(holdText(step.hold))} given back. Choose again.`), { kind: 'seats' }], {
           notify: [{ verb: 'RELEASE', args: [step.hold.id] }],
         });
       }
       const which = step.at === 'first' ? 'first' : 'last';
       if (step.hold.expiresAt <= now) {
         // Said now, not after both names are typed and BOOK is refused.
-        const map = step.seats.map[step.hold.seat - 1] === 'H' ? setSeat(step.seats.map, step.hold.seat, '.') : step.seats.map;
-        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`Your hold on seat ${step.hold.seat} ran out; choose a seat again.`, 'warn'), { kind: 'seats' }], {
+        const map = markSeats(step.seats.map, step.hold.seats, 'H', '.');
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`Your hold on ${holdText(step.hold)} ran out; choose again.`, 'warn'), { kind: 'seats' }], {
           notify: [{ verb: 'RELEASE', args: [step.hold.id] }],
         });
       }
-      if (a.kind === 'missing') return go(d, step, [say(`Your ${which} name, please (or - to give seat ${step.hold.seat} back).`, 'warn')]);
+      if (a.kind === 'missing') return go(d, step, [say(`Your ${which} name, please (or - to give ${holdText(step.hold)} back).`, 'warn')]);
       const problem = nameProblem(a.name);
-      if (problem) return go(d, step, [say(`That ${which} name ${problem}. Type it again (or - to give seat ${step.hold.seat} back).`, 'warn')]);
+      if (problem) return go(d, step, [say(`That ${which} name ${problem}. Type it again (or - to give ${holdText(step.hold)} back).`, 'warn')]);
       if (step.at === 'first') return go(d, { at: 'last', seats: step.seats, hold: step.hold, firstName: a.name });
       return go(d, { at: 'booking', seats: step.seats, hold: step.hold }, [], {
         send: { verb: 'BOOK', args: [step.hold.id, step.firstName, a.name] },
@@ -424,36 +443,48 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
     }
     case 'holding': {
       if (r.ok) {
-        const p = r.payload as { hold: string; concert: string; seat: number; expiresAt: string };
-        const hold: Hold = { id: p.hold, concert: p.concert, seat: p.seat, expiresAt: Date.parse(p.expiresAt) };
-        const seats = { ...step.seats, map: setSeat(step.seats.map, step.seat, 'H') };
+        const p = r.payload as { hold: string; concert: string; seat: number; seats?: number[]; labels?: string[]; expiresAt: string };
+        const numbers = p.seats ?? [p.seat];
+        const hold: Hold = {
+          id: p.hold,
+          concert: p.concert,
+          seats: numbers,
+          labels: p.labels ?? labelsOf(layoutOfMap(step.seats), numbers),
+          expiresAt: Date.parse(p.expiresAt),
+        };
+        const seats = { ...step.seats, map: markSeats(step.seats.map, hold.seats, '.', 'H') };
         return go(d, { at: 'first', seats, hold }, [
-          say(`Seat ${hold.seat} of ${concertTitle(d, hold.concert)} is held for you: ${formatRemaining(hold.expiresAt - now)} left (until ${formatClock(hold.expiresAt)}).`, 'ok'),
+          say(`${capital(holdText(hold))} of ${concertTitle(d, hold.concert)} ${hold.seats.length === 1 ? 'is' : 'are'} held for you: ${formatRemaining(hold.expiresAt - now)} left (until ${formatClock(hold.expiresAt)}).`, 'ok'),
         ]);
       }
+      const what = choiceText(step.seats, step.choice);
       if (r.code === 'SEAT_TAKEN') {
-        // The EVENT saying so may come after this reply: mark it now so it is not offered again.
-        const map = step.seats.map[step.seat - 1] === '.' ? setSeat(step.seats.map, step.seat, 'h') : step.seats.map;
-        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`Seat ${step.seat} was taken meanwhile; choose another.`, 'warn'), { kind: 'seats' }]);
+        // The EVENT saying so may come after this reply: mark one seat now so it is not offered
+        // again (of several, the server's message says which).
+        const one = step.choice.kind === 'seats' && step.choice.seats.length === 1 ? step.choice.seats : [];
+        const map = markSeats(step.seats.map, one, '.', 'h');
+        const why = one.length === 1 ? 'was taken meanwhile' : `could not all be held: ${r.message}`;
+        return go(d, { at: 'seat', seats: { ...step.seats, map } }, [say(`${capital(what)} ${why}; choose again.`, 'warn'), { kind: 'seats' }]);
       }
+      if (r.code === 'NO_ADJACENT_SEATS') return go(d, { at: 'seat', seats: step.seats }, [say(`${r.message}: choose seats one by one, or fewer.`, 'warn')]);
       if (r.code === 'NO_SUCH_CONCERT') return go(d, { at: 'menu' }, [say(`That concert is gone: ${failed(r)}`, 'warn')]);
-      return go(d, { at: 'seat', seats: step.seats }, [say(`Seat ${step.seat} could not be held: ${failed(r)}`, 'warn')]);
+      return go(d, { at: 'seat', seats: step.seats }, [say(`${capital(what)} could not be held: ${failed(r)}`, 'warn')]);
     }
     case 'booking': {
       if (r.ok) {
-        const booking = r.payload as Booking;
+        const booking = bookingOf(r.payload, step.seats);
         return go(d, { at: 'menu' }, [{ kind: 'booked', booking }], { notify: [unwatch(step.seats.concert)] });
       }
       if (r.code === 'INVALID_NAME') {
         return go(d, { at: 'first', seats: step.seats, hold: step.hold }, [
           say(`That name was refused: ${r.message}`, 'warn'),
-          say(`Seat ${step.hold.seat} is still held for you (${formatRemaining(step.hold.expiresAt - now)} left). Your names again, please.`),
+          say(`${capital(holdText(step.hold))} ${step.hold.seats.length === 1 ? 'is' : 'are'} still held for you (${formatRemaining(step.hold.expiresAt - now)} left). Your names again, please.`),
         ]);
       }
       if (r.code === 'HOLD_EXPIRED' || r.code === 'NO_SUCH_HOLD') {
-        const map = step.seats.map[step.hold.seat - 1] === 'H' ? setSeat(step.seats.map, step.hold.seat, '.') : step.seats.map;
+        const map = markSeats(step.seats.map, step.hold.seats, 'H', '.');
         return go(d, { at: 'seat', seats: { ...step.seats, map } }, [
-          say(`Your hold on seat ${step.hold.seat} ran out before the booking; choose a seat again.`, 'warn'),
+          say(`Your hold on ${holdText(step.hold)} ran out before the booking; choose again.`, 'warn'),
           { kind: 'seats' },
         ]);
       }
@@ -461,9 +492,9 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
     }
     case 'looking-up': {
       if (r.ok) {
-        const booking = r.payload as Booking;
+        const booking = bookingOf(r.payload);
         return go(d, { at: 'cancel-confirm', booking, lastName: step.lastName }, [
-          say(`Booking ${booking.reference}: seat ${booking.seat} of ${concertTitle(d, booking.concert)}, for ${booking.firstName} ${booking.lastName}.`),
+          say(`Booking ${booking.reference}: ${bookingText(booking)} of ${concertTitle(d, booking.concert)}, for ${booking.firstName} ${booking.lastName}.`),
         ]);
       }
       if (r.code === 'NOT_FOUND') {
@@ -478,9 +509,10 @@ export function reply(d: Dialogue, r: Reply, now: number): Transition {
     }
     case 'cancelling': {
       if (r.ok) {
-        const p = r.payload as { reference: string; concert: string; seat?: number };
-        const seat = p.seat ?? step.booking.seat;
-        return go(d, { at: 'menu' }, [say(`Cancelled booking ${p.reference}: seat ${seat} of ${concertTitle(d, p.concert)} is free again.`, 'ok')]);
+        const p = r.payload as { reference: string; concert: string; seat?: number; seats?: number[] };
+        const freed = p.seats || p.seat !== undefined ? bookingOf({ ...step.booking, ...p }) : step.booking;
+        const verb = freed.seats.length === 1 ? 'is' : 'are all';
+        return go(d, { at: 'menu' }, [say(`Cancelled booking ${p.reference}: ${bookingText(freed)} of ${concertTitle(d, p.concert)} ${verb} free again.`, 'ok')]);
       }
       if (r.code === 'NOT_FOUND') return go(d, { at: 'menu' }, [say(`Booking ${step.booking.reference} is no longer there (cancelled meanwhile?).`, 'warn')]);
       return go(d, { at: 'menu' }, [say(`The booking was not cancelled: ${failed(r)}`, 'warn')]);
@@ -512,6 +544,36 @@ export function setSeat(map: string, seat: number, ch: string): string {
   return map.slice(0, seat - 1) + ch + map.slice(seat);
 }
 
+/** The map with each of `seats` shown as `from` changed to `to` (others left as they are). */
+function markSeats(map: string, seats: readonly number[], from: string, to: string): string {
+  let next = map;
+  for (const seat of seats) if (next[seat - 1] === from) next = setSeat(next, seat, to);
+  return next;
+}
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** What the user chose, in a sentence: `seats 12-14 (B2-B4)` or `the best 4 seats side by side`. */
+function choiceText(seats: Seats, choice: SeatChoice): string {
+  return choice.kind === 'best' ? `the best ${choice.count} seats side by side` : seatsText(seats, choice.seats);
+}
+
+/**
+ * A BOOK or LOOKUP reply as the dialogue keeps it: every seat with its label. A protocol-1
+ * server sends only `seat`; its label is then that of rows of 10 (or of the map's rows).
+ */
+function bookingOf(payload: unknown, seats?: Seats): Booking {
+  const p = payload as { reference: string; concert: string; seat?: number; seats?: number[]; labels?: string[]; firstName: string; lastName: string };
+  const numbers = p.seats ?? (p.seat !== undefined ? [p.seat] : []);
+  const labels = p.labels ?? labelsOf(layoutOfMap(seats ?? { capacity: Math.max(0, ...numbers), map: '' }), numbers);
+  return { reference: p.reference, concert: p.concert, seats: numbers, labels, firstName: p.firstName, lastName: p.lastName };
+}
+
+/** A booking's seats in a sentence. */
+export function bookingText(b: Booking): string {
+  return describeSeats(b.seats, b.labels);
+}
+
 // ================================================================== questions
 
 /** The question the current step asks. */
@@ -523,9 +585,9 @@ export function promptOf(d: Dialogue, now: number): Prompt {
     case 'concert':
       return { text: `Concert (1-${d.concerts.length} or id, - to go back)` };
     case 'seat':
-      return { text: `Seat (1-${step.seats.capacity}, m for the map, - to go back)` };
+      return { text: `Seats (1-${step.seats.capacity} or ${labelRange(step.seats)}, several, or best 4; m for the map, - to go back)` };
     case 'confirm':
-      return { text: `Hold seat ${step.seat}? [y/N]` };
+      return { text: `Hold ${choiceText(step.seats, step.choice)}? [y/N]` };
     case 'first':
       return { text: `First name (${remainingLabel(step.hold, now)})`, fallback: d.names?.firstName };
     case 'last':
@@ -545,16 +607,22 @@ export function promptOf(d: Dialogue, now: number): Prompt {
   }
 }
 
+/** `A1-J10`: the labels a hall's seats run through. */
+function labelRange(seats: Seats): string {
+  const layout = layoutOfMap(seats);
+  return `A1-${labelsOf(layout, [layout.capacity])[0]}`;
+}
+
 function remainingLabel(hold: Hold, now: number): string {
   const left = hold.expiresAt - now;
-  return left > 0 ? `seat ${hold.seat} held, ${formatRemaining(left)} left` : `the hold on seat ${hold.seat} has run out`;
+  return left > 0 ? `${holdText(hold)} held, ${formatRemaining(left)} left` : `the hold on ${holdText(hold)} has run out`;
 }
 
 /** What the user is left with when input ends (a pipe that ran out): exit status and a word. */
 export function endOfInput(d: Dialogue): { code: number; message?: string } {
   if (d.step.at === 'menu' || d.step.at === 'quit') return { code: 0 };
   const hold = holdOf(d);
-  const released = hold ? ` Seat ${hold.seat} is given back.` : '';
+  const released = hold ? ` ${capital(holdText(hold))} ${hold.seats.length === 1 ? 'is' : 'are'} given back.` : '';
   return { code: 1, message: `Input ended in the middle of a question (${d.step.at}).${released}` };
 }
 

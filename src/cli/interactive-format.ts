@@ -6,7 +6,18 @@
 import { renderConcerts, renderSeatGrid } from './render.js';
 import { drawWindow, legendLine, rowIndexOf, rowsFor, topShowing, windowOf, type MapWindow, type Row } from './seat-map.js';
 import { rowsTaken, visibleLength, wrapText } from './screen.js';
-import { concertTitle, countSeats, formatRemaining, type Booking, type Dialogue, type Output, type Prompt, type Tone } from './interactive-dialogue.js';
+import {
+  bookingText,
+  chosenSeats,
+  concertTitle,
+  countSeats,
+  formatRemaining,
+  type Booking,
+  type Dialogue,
+  type Output,
+  type Prompt,
+  type Tone,
+} from './interactive-dialogue.js';
 
 export interface FormatOptions {
   color: boolean;
@@ -20,13 +31,16 @@ const TONES: Record<Tone, string> = { info: '0', warn: '33', ok: '32' };
 export const HELP = `guichet interactive client: book and cancel concert seats.
 
 Main menu (type the letter or the word, then Enter):
-  b, book     choose a concert, then a seat on its live map, then give your names
+  b, book     choose a concert, then seats on its live map, then give your names
   c, cancel   cancel a booking with its reference and your last name
   l, list     the concerts and their free seats
   i, ident    say who you are once; bookings then offer your names
   h, help     this screen
   q, quit     leave (a seat you hold is given back)
   1, c1 ...   a concert's number, id or the start of its name books in it
+
+At the seat question: one seat (12 or its label B2), several (12 13 14, A4-A7, b7 b8),
+  or best 4 for the best four seats side by side; they are held, booked and cancelled together.
 
 At any question:
   -           go back one step (a seat you hold is given back)
@@ -57,17 +71,11 @@ export function seatsHeading(d: Dialogue, o: FormatOptions): string {
   return `${paint(o.color, '1', concertTitle(d, step.seats.concert))}: ${free} free, ${held} held, ${booked} booked (of ${step.seats.capacity})`;
 }
 
-/** The seat being confirmed or held: highlighted, and kept in view. */
-function chosenSeat(d: Dialogue): number | undefined {
-  const step = d.step;
-  return step.at === 'confirm' ? step.seat : 'hold' in step ? step.hold.seat : undefined;
-}
-
-/** The whole seat map of the current step (a pipe's transcript); the chosen seat highlighted in colour. */
+/** The whole seat map of the current step (a pipe's transcript); the seats chosen or held highlighted in colour. */
 export function formatSeats(d: Dialogue, o: FormatOptions): string {
   const step = d.step;
   if (!('seats' in step)) return '';
-  return `${seatsHeading(d, o)}\n${renderSeatGrid(step.seats.map, { color: o.color, highlight: chosenSeat(d), rows: step.seats.rows })}`;
+  return `${seatsHeading(d, o)}\n${renderSeatGrid(step.seats.map, { color: o.color, highlight: chosenSeats(d), rows: step.seats.rows })}`;
 }
 
 export interface SeatScreenOptions extends FormatOptions {
@@ -111,7 +119,7 @@ export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen 
   const promptRows = o.width ? rowsTaken((o.promptLength ?? 0) + 8, o.width) : 1;
   const rest = heading.length + legend.length + 1 + live.length + notes.length + promptRows;
   const budget = (o.height ?? Number.MAX_SAFE_INTEGER) - rest;
-  const chosen = chosenSeat(d) ?? o.focus;
+  const chosen = chosenSeats(d)[0] ?? o.focus;
   const top = o.top ?? rowIndexOf(rows, Math.max(1, map.indexOf('.') + 1));
   let window = windowOf(rows, { width: o.width, height: budget, top });
   if (window.partial) {
@@ -122,17 +130,17 @@ export function formatSeatScreen(d: Dialogue, o: SeatScreenOptions): SeatScreen 
   const span = `Rows ${rows[window.top]!.name}-${rows[window.top + window.count - 1]!.name} of ${rows.length} (${rows[0]!.name}-${rows[rows.length - 1]!.name})`;
   const how = o.movable === false ? 'around the last change' : 'n next rows, p previous, row <name> to go there';
   const where = window.partial ? fit(paint(o.color, '2', `${span}: ${how}`)) : [];
-  const grid = drawWindow(map, rows, window, { color: o.color, highlight: chosenSeat(d), width: o.width });
+  const grid = drawWindow(map, rows, window, { color: o.color, highlight: chosenSeats(d), width: o.width });
   return { lines: [...heading, ...where, ...grid, ...legend, '', ...live, ...notes], window, rows };
 }
 
 /**
- * The booking reference, prominently, with the concert and the seat; within `width` columns
+ * The booking reference, prominently, with the concert and every seat; within `width` columns
  * when given (a long title goes on over several lines inside the box).
  */
 export function formatBooked(d: Dialogue, b: Booking, o: FormatOptions & { width?: number }): string {
   const rows: Array<[string, string]> = [
-    ['Booked: ', `seat ${b.seat}, ${concertTitle(d, b.concert)}`],
+    ['Booked: ', `${bookingText(b)}, ${concertTitle(d, b.concert)}`],
     ['Name:   ', `${b.firstName} ${b.lastName}`],
     ['', ''],
     ['Booking reference:  ', paint(o.color, '1;7', ` ${b.reference} `)],

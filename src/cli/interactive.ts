@@ -11,6 +11,7 @@ import {
   awaitsReply,
   endOfInput,
   holdOf,
+  holdText,
   parsePort,
   parseYesNo,
   promptOf,
@@ -275,7 +276,7 @@ class InteractiveSession {
     const hold = holdOf(this.dialogue);
     this.pending = undefined;
     const why = this.notice ? `: ${this.notice}` : '';
-    const released = hold ? ` Your hold on seat ${hold.seat} was released.` : '';
+    const released = hold ? ` Your hold on ${holdText(hold)} was released.` : '';
     this.prompter.print(formatSay(`Connection to ${this.where} lost${why}.${released}`, 'warn', { color: this.color }));
     for (;;) {
       const a = await this.prompter.ask(() => formatPrompt({ text: 'Reconnect? [Y/n]' }, { color: this.color && this.prompter.terminal, decorate: this.prompter.terminal }));
@@ -328,7 +329,7 @@ class InteractiveSession {
     this.leaving = true;
     const hold = holdOf(this.dialogue);
     await this.releaseHold();
-    this.prompter.close(hold ? `Interrupted: seat ${hold.seat} given back. Bye.` : 'Interrupted. Bye.');
+    this.prompter.close(hold ? `Interrupted: ${holdText(hold)} given back. Bye.` : 'Interrupted. Bye.');
     this.shutdown();
     process.exit(code);
   }

@@ -42,13 +42,14 @@ clientCommand('seats', 'show the seat map of a concert')
   .argument('<concert>', 'concert id (see `guichet concerts`)')
   .action((concert: string, flags: ClientFlags) => oneshot.seats(flags, concert));
 
-clientCommand('book', 'hold and book a seat at once')
+clientCommand('book', 'hold and book seats at once, all under one reference (all or none)')
   .argument('<concert>', 'concert id')
-  .argument('<seat>', 'seat number')
+  .argument('[seats...]', 'seat numbers or labels (42, B7); omit with --best')
+  .option('--best <n>', 'let the server choose the best n adjacent seats in one row')
   .requiredOption('--first <name>', 'first name')
   .requiredOption('--last <name>', 'last name')
-  .action((concert: string, seat: string, flags: ClientFlags & { first: string; last: string }) =>
-    oneshot.book(flags, concert, seat, { first: flags.first, last: flags.last }),
+  .action((concert: string, seats: string[], flags: ClientFlags & { first: string; last: string; best?: string }) =>
+    oneshot.book(flags, concert, { seats, best: flags.best }, { first: flags.first, last: flags.last }),
   );
 
 clientCommand('lookup', 'show a booking')
@@ -56,7 +57,7 @@ clientCommand('lookup', 'show a booking')
   .requiredOption('--last <name>', 'last name on the booking')
   .action((reference: string, flags: ClientFlags & { last: string }) => oneshot.lookup(flags, reference, flags.last));
 
-clientCommand('cancel', 'cancel a booking; its seat is free again')
+clientCommand('cancel', 'cancel a booking; all its seats are free again')
   .argument('<reference>', '10-digit booking reference')
   .requiredOption('--last <name>', 'last name on the booking')
   .action((reference: string, flags: ClientFlags & { last: string }) => oneshot.cancel(flags, reference, flags.last));

@@ -3,6 +3,7 @@ import { isWellFormedReference } from '../actors/reference.js';
 import { GuichetClient, ServerError, type ConcertSummary, type SeatEvent } from './client.js';
 import { renderConcerts, renderSeatGrid, useColor } from './render.js';
 import type { Row } from './seat-map.js';
+import { describeSeats } from './seat-choice.js';
 
 export interface ClientFlags {
   host: string;
@@ -62,31 +63,53 @@ export const seats = (flags: ClientFlags, concert: string) =>
     print(flags, reply, () => `${concert}: ${reply.free} of ${reply.capacity} seats free\n${renderSeatGrid(reply.map, { color: useColor(process.stdout), rows: reply.rows })}`);
   });
 
-export const book = (flags: ClientFlags, concert: string, seat: string, names: { first: string; last: string }) =>
-  withClient(flags, async (c) => {
-    const hold = await c.request<{ hold: string }>('HOLD', concert, seat);
+/** What `guichet book` holds: the seats named, or the best n the server chooses. */
+export function holdArguments(which: { seats: readonly string[]; best?: string }): string[] {
+  if (which.best !== undefined) {
+    if (which.seats.length > 0) throw new UsageError('give seats or --best <n>, not both');
+    if (!/^\d{1,3}$/.test(which.best) || Number(which.best) < 1) throw new UsageError(`--best takes a number of seats, such as 4, not ${JSON.stringify(which.best)}`);
+    return ['best', which.best];
+  }
+  if (which.seats.length === 0) throw new UsageError('name the seats (42 43, or B7 B8), or give --best <n>');
+  return [...which.seats];
+}
+
+/** Seats of a reply in a sentence: `seat 42 (E2)`, `seats 12-14 (B2-B4)`; a protocol-1 reply has `seat` only. */
+function seatsOfReply(r: { seat: number; seats?: number[]; labels?: string[] }): string {
+  if (!r.seats || !r.labels) return `seat ${r.seat}`;
+  return describeSeats(r.seats, r.labels);
+}
+
+type SeatsReply = { concert: string; seat: number; seats?: number[]; labels?: string[] };
+
+export const book = (flags: ClientFlags, concert: string, which: { seats: readonly string[]; best?: string }, names: { first: string; last: string }) => {
+  const args = holdArguments(which);
+  return withClient(flags, async (c) => {
+    const hold = await c.request<{ hold: string }>('HOLD', concert, ...args);
     try {
-      const booking = await c.request<{ reference: string; seat: number; firstName: string; lastName: string }>('BOOK', hold.hold, names.first, names.last);
-      print(flags, booking, () => `Booked seat ${booking.seat} of ${concert} for ${booking.firstName} ${booking.lastName}.\nBooking reference: ${booking.reference}`);
+      const booking = await c.request<SeatsReply & { reference: string; firstName: string; lastName: string }>('BOOK', hold.hold, names.first, names.last);
+      print(flags, booking, () => `Booked ${seatsOfReply(booking)} of ${concert} for ${booking.firstName} ${booking.lastName}.\nBooking reference: ${booking.reference}`);
     } catch (err) {
       await c.request('RELEASE', hold.hold).catch(() => undefined);
       throw err;
     }
   });
+};
 
 export const lookup = (flags: ClientFlags, reference: string, last: string) => {
   checkReference(reference);
   return withClient(flags, async (c) => {
-    const b = await c.request<{ concert: string; seat: number; firstName: string; lastName: string }>('LOOKUP', reference, last);
-    print(flags, b, () => `${reference}: seat ${b.seat} of ${b.concert}, for ${b.firstName} ${b.lastName}`);
+    const b = await c.request<SeatsReply & { firstName: string; lastName: string }>('LOOKUP', reference, last);
+    print(flags, b, () => `${reference}: ${seatsOfReply(b)} of ${b.concert}, for ${b.firstName} ${b.lastName}`);
   });
 };
 
 export const cancel = (flags: ClientFlags, reference: string, last: string) => {
   checkReference(reference);
   return withClient(flags, async (c) => {
-    const r = await c.request<{ concert: string; seat: number }>('CANCEL', reference, last);
-    print(flags, r, () => `Cancelled ${reference}: seat ${r.seat} of ${r.concert} is free again.`);
+    const r = await c.request<SeatsReply>('CANCEL', reference, last);
+    const several = (r.seats?.length ?? 1) > 1;
+    print(flags, r, () => `Cancelled ${reference}: ${seatsOfReply(r)} of ${r.concert} ${several ? 'are' : 'is'} free again.`);
   });
 };
 

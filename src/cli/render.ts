@@ -10,8 +10,8 @@ export interface RenderOptions {
   color: boolean;
   /** The hall's rows, from the server's reply; rows of 10 when absent (an older server). */
   rows?: readonly Row[];
-  /** A seat (1-based) shown in reverse video when colour is on: the one being chosen. */
-  highlight?: number;
+  /** Seats (1-based) shown in reverse video when colour is on: the ones being chosen or held. */
+  highlight?: number | readonly number[];
   /** Terminal columns, when known: a wider row goes on over several lines. */
   width?: number;
 }

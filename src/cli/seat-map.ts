@@ -5,30 +5,17 @@
  * at a time (`windowOf`), and a row wider than the screen goes on over several lines.
  *
  * Rows come from the server's `SEATS`/`WATCH` reply (`rows`); an older server sends none, and
- * then rows are of 10 seats, A–J for 100 (DESIGN.md "Concert layout"). The row names and
- * labels here are the few this client needs (src/layout.ts has the server's).
+ * then rows are of 10 seats, A–J for 100 (DESIGN.md "Concert layout"), as src/layout.ts
+ * lays them out.
  */
+import { layoutOf as hallLayout, type Row } from '../layout.js';
 
-export interface Row {
-  name: string;
-  /** Number of the row's first seat. */
-  first: number;
-  count: number;
-}
-
-/** A, B, … Z, AA, AB, …: row `index` (0-based). */
-export function rowName(index: number): string {
-  let name = '';
-  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
-  return name;
-}
+export type { Row };
 
 /** The server's rows when they cover the capacity exactly; else rows of 10, the last the rest. */
 export function rowsFor(capacity: number, rows?: readonly Row[]): Row[] {
   if (rows && rows.length > 0 && coversExactly(capacity, rows)) return [...rows];
-  const out: Row[] = [];
-  for (let first = 1, i = 0; first <= capacity; first += 10, i++) out.push({ name: rowName(i), first, count: Math.min(10, capacity - first + 1) });
-  return out;
+  return [...hallLayout(capacity).rows];
 }
 
 function coversExactly(capacity: number, rows: readonly Row[]): boolean {
@@ -52,22 +39,6 @@ export function rowIndexOf(rows: readonly Row[], seat: number): number {
   return lo;
 }
 
-/** `B1` for seat 11 of 10-seat rows. */
-export function labelOf(rows: readonly Row[], seat: number): string {
-  const row = rows[rowIndexOf(rows, seat)]!;
-  return `${row.name}${seat - row.first + 1}`;
-}
-
-/** The seat number of a label (`b1`, `AA10`, any case), or undefined when there is no such seat. */
-export function seatOfLabel(rows: readonly Row[], text: string): number | undefined {
-  const m = /^([a-z]+)\s*(\d+)$/i.exec(text.trim());
-  if (!m) return undefined;
-  const row = findRow(rows, m[1]!);
-  const place = Number(m[2]);
-  if (!row || place < 1 || place > row.count) return undefined;
-  return row.first + place - 1;
-}
-
 /** The row called `name` (any case). */
 export function findRow(rows: readonly Row[], name: string): Row | undefined {
   const wanted = name.trim().toUpperCase();
@@ -78,8 +49,8 @@ export function findRow(rows: readonly Row[], name: string): Row | undefined {
 
 export interface MapOptions {
   color: boolean;
-  /** A seat shown in reverse video (colour on): the one being chosen. */
-  highlight?: number;
+  /** Seats shown in reverse video (colour on): the ones being chosen or held. */
+  highlight?: number | readonly number[];
   /** Terminal columns: a row wider than this goes on over several lines. */
   width?: number;
 }
@@ -128,7 +99,7 @@ const rangeOf = (row: Row) => `${row.first}-${row.first + row.count - 1}`;
 /** How many lines row `row` takes. */
 const linesOf = (row: Row, layout: Layout) => Math.ceil(row.count / layout.perLine);
 
-function drawRow(map: string, row: Row, layout: Layout, o: MapOptions): string[] {
+function drawRow(map: string, row: Row, layout: Layout, o: MapOptions, highlighted: ReadonlySet<number>): string[] {
   const lines: string[] = [];
   for (let start = 0; start < row.count; start += layout.perLine) {
     const cells: string[] = [];
@@ -136,7 +107,7 @@ function drawRow(map: string, row: Row, layout: Layout, o: MapOptions): string[]
       const seat = row.first + place - 1;
       const ch = map[seat - 1] ?? '?';
       const code = LEGEND[ch]?.code ?? '0';
-      cells.push(paint(o.color, seat === o.highlight ? `${code};7` : code, `${String(place).padStart(layout.placeWidth)}${ch}`));
+      cells.push(paint(o.color, highlighted.has(seat) ? `${code};7` : code, `${String(place).padStart(layout.placeWidth)}${ch}`));
     }
     const name = start === 0 ? row.name : '';
     let line = `${name.padEnd(layout.nameWidth)} ${cells.join(' ')}`;
@@ -153,7 +124,12 @@ function drawRow(map: string, row: Row, layout: Layout, o: MapOptions): string[]
 /** Every row of the map, one line each (more when a row is wider than `width`). */
 export function drawMap(map: string, rows: readonly Row[], o: MapOptions): string[] {
   const layout = layoutOf(rows, o.width);
-  return rows.flatMap((row) => drawRow(map, row, layout, o));
+  const highlighted = highlightedSeats(o);
+  return rows.flatMap((row) => drawRow(map, row, layout, o, highlighted));
+}
+
+function highlightedSeats(o: MapOptions): ReadonlySet<number> {
+  return new Set(typeof o.highlight === 'number' ? [o.highlight] : (o.highlight ?? []));
 }
 
 export interface MapWindow {
@@ -191,7 +167,8 @@ export function windowOf(rows: readonly Row[], o: { width?: number; height: numb
 /** The rows of `window`, drawn. */
 export function drawWindow(map: string, rows: readonly Row[], window: MapWindow, o: MapOptions): string[] {
   const layout = layoutOf(rows, o.width);
-  return rows.slice(window.top, window.top + window.count).flatMap((row) => drawRow(map, row, layout, o));
+  const highlighted = highlightedSeats(o);
+  return rows.slice(window.top, window.top + window.count).flatMap((row) => drawRow(map, row, layout, o, highlighted));
 }
 
 /** A window's top moved so that row `index` is in it, near its middle when it has to move. */

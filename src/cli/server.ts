@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { loadCatalog } from '../catalog.js';
-import type { ServerConfig } from '../config.js';
+import { maxSeatsOf, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -11,6 +11,9 @@ import { plural } from '../plural.js';
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
   const catalog = await loadCatalog(config.concerts);
+  if (config.maxHolds !== undefined) {
+    log.warn(`--max-holds (GUICHET_MAX_HOLDS) is deprecated: it is now --max-seats (GUICHET_MAX_SEATS), seats across a connection's holds`);
+  }
   let embedded: EmbeddedNats | undefined;
   if (!config.nats) {
     embedded = await startEmbeddedNats({
@@ -27,7 +30,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     port: config.port,
     catalog,
     holdSeconds: config.holdSeconds,
-    maxHolds: config.maxHolds,
+    maxSeats: maxSeatsOf(config),
     replicas: config.replicas,
     natsWaitMs: config.natsWait * 1000,
     snapshotIntervalMs: config.snapshotSeconds * 1000,

@@ -6,15 +6,33 @@ import { newId } from '../ids.js';
 import { GuichetError } from '../errors.js';
 import type { Concert } from '../catalog.js';
 import type { Registry } from '../actors/registry.js';
-import { findBooking, invalidNameMessage, occupancy, occupancyUntil, seatMap, type ConcertState, type Occupancy } from '../actors/concert.js';
+import {
+  findBooking,
+  invalidNameMessage,
+  occupancy,
+  occupancyUntil,
+  seatMap,
+  seatsBookedBy,
+  seatsOfBooking,
+  seatsOfHold,
+  type ConcertState,
+  type HoldRequest,
+  type Occupancy,
+} from '../actors/concert.js';
+import { labelsOf, parseSeat, type Layout } from '../layout.js';
 import { cleanName, sameLastName } from '../actors/names.js';
 import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
+import { MAX_ARGS } from './protocol.js';
 
 
-export interface HeldSeat {
+/** One hold of a connection: one or several seats of one concert. */
+export interface HeldSeats {
   concert: string;
-  seat: number;
+  /** Ascending; empty while a `best` hold is not answered yet (its seats are not known). */
+  seats: number[];
+  /** How many seats it counts for against `maxSeats`. */
+  count: number;
   expiresAt: number;
   /** Told UNAVAILABLE: perhaps stored, perhaps not. Released on close; not counted in the limit. */
   uncertain?: boolean;
@@ -27,7 +45,7 @@ export interface SessionView {
   firstName?: string;
   lastName?: string;
   /** This connection's holds: hold id → where and until when. */
-  readonly holds: Map<string, HeldSeat>;
+  readonly holds: Map<string, HeldSeats>;
   readonly watching: Set<string>;
   /** Set by QUIT: the session closes after the reply. */
   closing: boolean;
@@ -93,20 +111,20 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   HOLD: {
-    usage: 'HOLD <concert> <seat>',
-    summary: 'hold a free seat for you while you give your names',
-    args: [2, 2],
+    usage: 'HOLD <concert> <seat> [<seat>…] | HOLD <concert> best <n>',
+    summary: 'hold free seats (a number or a label such as B7; all or none), or the best n adjacent ones, while you give your names',
+    args: [2, MAX_ARGS],
     run: (s, args, env) => hold(s, args, env),
   },
   BOOK: {
     usage: 'BOOK <hold> [<first name> <last name>]',
-    summary: 'book a held seat; answers the 10-digit booking reference',
+    summary: 'book every seat of a hold under one 10-digit booking reference',
     args: [1, 3],
     run: (s, args, env) => book(s, args, env),
   },
   RELEASE: {
     usage: 'RELEASE <hold>',
-    summary: 'give a held seat back',
+    summary: 'give the seats of a hold back',
     args: [1, 1],
     run: async (s, [holdId], env) => {
       const held = s.holds.get(holdId!);
@@ -121,20 +139,19 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'show a booking',
     args: [2, 16],
     run: async (s, args, env) => {
-      const { concert, number, booking } = await findOwnBooking(s, args, env);
-      return { reference: booking.reference, concert, seat: number, firstName: booking.firstName, lastName: booking.lastName };
+      const { concert, seats, booking } = await findOwnBooking(s, args, env);
+      return { reference: booking.reference, concert, ...seatsPart(env, concert, seats), firstName: booking.firstName, lastName: booking.lastName };
     },
   },
   CANCEL: {
     usage: 'CANCEL <reference> <last name>',
-    summary: 'cancel a booking; its seat is free again',
+    summary: 'cancel a booking; all its seats are free again',
     args: [2, 16],
     run: async (s, args, env) => {
-      const { concert, booking } = await findOwnBooking(s, args, env);
-      const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
-      const cancelled = outcome.events.find((e) => e.type === 'BookingCancelled');
-      const seat = cancelled?.type === 'BookingCancelled' ? cancelled.data.seat : undefined;
-      return { reference: booking.reference, concert, seat };
+      const { concert, seats, booking } = await findOwnBooking(s, args, env);
+      // Every seat of the booking is cancelled together, so its seats are the ones found.
+      await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
+      return { reference: booking.reference, concert, ...seatsPart(env, concert, seats) };
     },
   },
   PING: { usage: 'PING', summary: 'answers OK {}', args: [0, 0], run: () => ({}) },
@@ -193,7 +210,7 @@ function stateOf(env: CommandEnv, concert: string): ConcertState {
 function seatsPayload(env: CommandEnv, concert: string, viewer: string) {
   const state = stateOf(env, concert);
   const now = env.now();
-  return { concert, capacity: state.capacity, map: seatMap(state, now, viewer), ...occupancy(state, now) };
+  return { concert, capacity: state.capacity, rows: layoutOf(env, concert).rows, map: seatMap(state, now, viewer), ...occupancy(state, now) };
 }
 
 function checkNames(first: string, last: string): { firstName: string; lastName: string } {
@@ -203,38 +220,80 @@ function checkNames(first: string, last: string): { firstName: string; lastName:
   return { firstName, lastName };
 }
 
-function liveHolds(s: SessionView, now: number): number {
+function layoutOf(env: CommandEnv, concert: string): Layout {
+  const layout = env.registry.layout(concert);
+  if (!layout) throw new GuichetError('NO_SUCH_CONCERT', `no concert ${JSON.stringify(concert)}; CONCERTS lists them`);
+  return layout;
+}
+
+/** `seats`, `labels` and `seat` (the first, for protocol-1 clients) of a reply. */
+function seatsPart(env: CommandEnv, concert: string, seats: number[]) {
+  return { seats, labels: labelsOf(layoutOf(env, concert), seats), seat: seats[0] };
+}
+
+/** Seats this connection holds now, across its holds and concerts (forgetting run-out holds). */
+function liveSeats(s: SessionView, now: number): number {
   let live = 0;
   for (const [id, h] of s.holds) {
     if (h.expiresAt <= now) s.holds.delete(id);
-    else if (!h.uncertain) live++;
+    else if (!h.uncertain) live += h.count;
   }
   return live;
 }
 
-async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEnv) {
+/**
+ * The one place a HOLD of `n` seats is checked against the limits, before the actor is
+ * asked: at most `maxSeats` in one hold (BAD_ARGUMENTS) and across the connection's holds
+ * (HOLD_LIMIT). A per-address limit belongs here too.
+ */
+function checkHoldLimits(s: SessionView, n: number, env: CommandEnv): void {
+  const max = env.registry.rules.maxSeats;
+  if (n > max) throw new GuichetError('BAD_ARGUMENTS', `a hold is of at most ${max} seats`);
+  const held = liveSeats(s, env.now());
+  if (held + n > max) {
+    throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once; this connection holds ${held}`);
+  }
+}
+
+/** `HOLD <concert> <seat>…` or `HOLD <concert> best <n>`, as the command asks the actor. */
+function holdRequest(layout: Layout, seatArgs: string[]): HoldRequest {
+  if (seatArgs[0]?.toLowerCase() === 'best') {
+    if (seatArgs.length !== 2 || !/^\d{1,3}$/.test(seatArgs[1]!) || Number(seatArgs[1]) < 1) {
+      throw new GuichetError('BAD_ARGUMENTS', 'usage: HOLD <concert> best <n>, n a number of seats such as 4');
+    }
+    return { best: Number(seatArgs[1]), layout };
+  }
+  return { seats: seatArgs.map((a) => parseSeat(layout, a)), layout };
+}
+
+async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: CommandEnv) {
   stateOf(env, concert!);
-  if (!/^\d{1,9}$/.test(seatArg!)) throw new GuichetError('BAD_ARGUMENTS', 'the seat is a number, as in HOLD <concert> 42');
-  const seat = Number(seatArg);
-  const max = env.registry.rules.maxHoldsPerHolder;
-  if (liveHolds(s, env.now()) >= max) throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once`);
+  const layout = layoutOf(env, concert!);
+  const request = holdRequest(layout, seatArgs);
+  const count = 'best' in request ? request.best : 'seats' in request ? request.seats.length : 1;
+  checkHoldLimits(s, count, env);
   const holdId = newId();
+  const asked = 'seats' in request ? [...request.seats].sort((a, b) => a - b) : [];
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
-  s.holds.set(holdId, { concert: concert!, seat, expiresAt: Number.POSITIVE_INFINITY });
+  s.holds.set(holdId, { concert: concert!, seats: asked, count, expiresAt: Number.POSITIVE_INFINITY });
   try {
-    const outcome = await env.registry.execute(concert!, { type: 'Hold', seat, hold: holdId, holder: s.id });
-    // No event: this connection held the seat already (a retry after UNAVAILABLE): the same hold.
-    const held = outcome.state.seats[seat - 1];
+    const outcome = await env.registry.execute(concert!, { type: 'Hold', hold: holdId, holder: s.id, ...request });
+    // The events it wrote say which seats (no scan of a large hall). None: this connection held
+    // these seats already (a retry after UNAVAILABLE): the same hold, as the state has it.
+    const written = outcome.events.flatMap((e) => (e.type === 'SeatHeld' && e.data.hold === holdId ? [e.data] : []));
+    const first = outcome.state.seats[(asked[0] ?? 0) - 1];
+    const id = written.length > 0 ? holdId : first?.kind === 'held' && first.holder === s.id ? first.hold : holdId;
+    const seats = written.length > 0 ? written.map((d) => d.seat) : seatsOfHold(outcome.state, id);
+    const held = outcome.state.seats[(seats[0] ?? 0) - 1];
     if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
-    if (held.hold !== holdId) s.holds.delete(holdId);
-    const expiresAt = new Date(held.expiresAt).toISOString();
-    s.holds.set(held.hold, { concert: concert!, seat, expiresAt: held.expiresAt });
-    return { hold: held.hold, concert, seat, expiresAt };
+    if (id !== holdId) s.holds.delete(holdId);
+    s.holds.set(id, { concert: concert!, seats, count: seats.length, expiresAt: held.expiresAt });
+    return { hold: id, concert, ...seatsPart(env, concert!, seats), expiresAt: new Date(held.expiresAt).toISOString() };
   } catch (err) {
     if (err instanceof GuichetError && err.code === 'UNAVAILABLE') {
       // The outcome is unknown: the append may still be stored. Remember the hold, not counted
       // against the limit, so that closing the connection releases it if it was.
-      s.holds.set(holdId, { concert: concert!, seat, expiresAt: env.now() + env.registry.rules.holdMs, uncertain: true });
+      s.holds.set(holdId, { concert: concert!, seats: asked, count, expiresAt: env.now() + env.registry.rules.holdMs, uncertain: true });
     } else {
       s.holds.delete(holdId);
     }
@@ -259,23 +318,20 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   const reference = newReference(env.registry.isReferenceTaken);
   try {
     const outcome = await env.registry.execute(held.concert, { type: 'Book', hold: holdId!, holder: s.id, reference, ...names });
-    // No event: the hold was booked already (a retry after UNAVAILABLE): the same booking.
-    const written = outcome.events.find((e) => e.type === 'SeatBooked');
-    const booked = written?.type === 'SeatBooked' ? written.data : findBookingByHold(outcome.state, holdId!);
+    // The events it wrote say what was booked (no scan of a large hall); none: it was booked
+    // already (a retry after UNAVAILABLE), and the state says by what.
+    const written = outcome.events.flatMap((e) => (e.type === 'SeatBooked' && e.data.hold === holdId ? [e.data] : []));
+    const seats = written.length > 0 ? written.map((d) => d.seat) : seatsBookedBy(outcome.state, holdId!);
+    const first = outcome.state.seats[(seats[0] ?? 0) - 1];
+    const booked = written[0] ?? (first?.kind === 'booked' ? first : undefined);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
-    const { seat, reference: stored, firstName, lastName } = booked;
-    return { reference: stored, concert: held.concert, seat, firstName, lastName };
+    const { reference: stored, firstName, lastName } = booked;
+    return { reference: stored, concert: held.concert, ...seatsPart(env, held.concert, seats), firstName, lastName };
   } catch (err) {
     if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
     throw err;
   }
-}
-
-function findBookingByHold(state: ConcertState, hold: string) {
-  const index = state.seats.findIndex((x) => x.kind === 'booked' && x.hold === hold);
-  const seat = state.seats[index];
-  return seat?.kind === 'booked' ? { seat: index + 1, ...seat } : undefined;
 }
 
 /** Checks the reference, the rate limits and the last name; counts a failure against both keys. */
@@ -307,5 +363,5 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
     throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
   }
   for (const [limiter, key] of keys) limiter.forgive(key);
-  return { concert, number: found.number, booking: found.seat };
+  return { concert, seats: seatsOfBooking(state!, reference!), booking: found.seat };
 }

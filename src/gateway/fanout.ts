@@ -1,12 +1,14 @@
 /**
  * Live seat updates: every event applied by the registry (written here or by another
- * gateway) becomes one `EVENT` line for each connection watching its concert. The line never
+ * gateway) becomes one `EVENT` line for each connection watching its concert (a hold of four
+ * seats is four events, so four lines, each with its seat's number and label). The line never
  * carries a person's name or a hold id; the seat's character is `H` for the connection that
  * holds it and `h` for everyone else.
  */
 import { occupancy, seatChar, type ConcertState } from '../actors/concert.js';
 import type { Registry } from '../actors/registry.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { labelOf } from '../layout.js';
 import { formatPush } from './protocol.js';
 import type { Session } from './session.js';
 import type { WatcherIndex } from './watchers.js';
@@ -15,7 +17,7 @@ export class Fanout {
   private readonly unsubscribe: () => void;
 
   constructor(
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly watchers: WatcherIndex<Session>,
     private readonly now: () => number = Date.now,
   ) {
@@ -54,6 +56,7 @@ export class Fanout {
       seq: event.seq,
       type: event.type,
       seat,
+      label: labelOf(this.registry.layout(event.concert) ?? { capacity: 0, rows: [] }, seat),
       state: current ? seatChar(current, now, viewer) : '.',
       at: event.at,
       ...(event.type === 'SeatHeld' ? { expiresAt: event.data.expiresAt } : {}),

@@ -6,11 +6,15 @@
 import type { ErrorCode } from '../errors.js';
 import { GuichetError } from '../errors.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: several seats per HOLD, `best <n>`, rows and labels (a protocol-1 client still works). */
+export const PROTOCOL_VERSION = 2;
 /** Longest accepted line, in bytes, without its line break. */
 export const MAX_LINE_BYTES = 4096;
-/** More arguments than any verb takes, with room for quoting mistakes to be reported as such. */
-const MAX_ARGS = 16;
+/**
+ * The most arguments a request may have: a HOLD of up to 100 seats (the largest --max-seats)
+ * with its concert, and room for quoting mistakes to be reported as such.
+ */
+export const MAX_ARGS = 128;
 const TAG = /^#[A-Za-z0-9_.:-]{1,32}$/;
 
 export interface Request {

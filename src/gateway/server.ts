@@ -90,7 +90,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         gateway: options.gatewayId,
         connection: session.id,
         holdSeconds: Math.round(options.registry.rules.holdMs / 1000),
-        maxHolds: options.registry.rules.maxHoldsPerHolder,
+        maxSeats: options.registry.rules.maxSeats,
+        // Protocol 1's name for the same limit, for clients that read it.
+        maxHolds: options.registry.rules.maxSeats,
         concerts: concertList(env),
       }),
     );

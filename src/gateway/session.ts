@@ -8,7 +8,7 @@ import { GuichetError, toGuichetError } from '../errors.js';
 import { WatchedConcerts, type WatcherIndex } from './watchers.js';
 import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
-import { lookupCommand, type CommandEnv, type HeldSeat, type SessionView } from './commands.js';
+import { lookupCommand, type CommandEnv, type HeldSeats, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
 
 export interface SessionOptions {
@@ -30,7 +30,7 @@ export class Session implements SessionView {
   readonly address: string;
   firstName?: string;
   lastName?: string;
-  readonly holds = new Map<string, HeldSeat>();
+  readonly holds = new Map<string, HeldSeats>();
   readonly watching: WatchedConcerts<Session>;
   closing = false;
   /** Dropped as a slow consumer: no more writes. */
@@ -212,10 +212,10 @@ export class Session implements SessionView {
         live.map(async ([hold, h]) => {
           try {
             await this.options.env.registry.execute(h.concert, { type: 'Release', hold, holder: this.id, reason: 'disconnected' });
-            this.log(`released seat ${h.seat} of ${h.concert} (disconnected)`);
+            this.log(`released ${describeSeats(h.seats)} of ${h.concert} (disconnected)`);
           } catch (err) {
             // Booked or expired meanwhile, or the store is away: the hold then runs out by itself.
-            this.log(`release of seat ${h.seat} of ${h.concert} not written: ${toGuichetError(err).message}`);
+            this.log(`release of ${describeSeats(h.seats)} of ${h.concert} not written: ${toGuichetError(err).message}`);
           }
         }),
       );
@@ -223,4 +223,8 @@ export class Session implements SessionView {
     })();
     return this.cleanUpDone;
   }
+}
+
+function describeSeats(seats: readonly number[]): string {
+  return seats.length === 1 ? `seat ${seats[0]}` : seats.length === 0 ? 'the seats' : `seats ${seats.join(' ')}`;
 }

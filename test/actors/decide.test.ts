@@ -97,7 +97,7 @@ Hold('holds a free seat until now + holdMs', () => {
 });
 
 Hold('expiresAt follows the rules passed in', () => {
-  const rules = { holdMs: 5_000, maxHoldsPerHolder: 4 };
+  const rules = { holdMs: 5_000, maxSeats: 4 };
   assert.equal(given().when(hold(3), NOW, rules), { events: [held(3, 'h1', 'alice', NOW + 5_000)] });
 });
 
@@ -157,31 +157,37 @@ Hold('holds again the seat of a cancelled booking', () => {
 });
 
 const fourLiveHolds = [held(1, 'a1', 'alice'), held(2, 'a2', 'alice'), held(3, 'a3', 'alice'), held(4, 'a4', 'alice')];
+const FOUR_SEATS: ConcertRules = { ...DEFAULT_RULES, maxSeats: 4 };
 
-Hold('refuses a hold beyond maxHoldsPerHolder live holds with HOLD_LIMIT', () => {
-  assert.equal(given(fourLiveHolds).when(hold(5)), { error: 'HOLD_LIMIT' });
+Hold('refuses a hold beyond maxSeats live seats with HOLD_LIMIT', () => {
+  assert.equal(given(fourLiveHolds).when(hold(5), NOW, FOUR_SEATS), { error: 'HOLD_LIMIT' });
 });
 
-Hold('allows up to maxHoldsPerHolder live holds', () => {
-  assert.equal(given(fourLiveHolds.slice(0, 3)).when(hold(5)), { events: [held(5, 'h1', 'alice')] });
+Hold('allows up to maxSeats live seats', () => {
+  assert.equal(given(fourLiveHolds.slice(0, 3)).when(hold(5), NOW, FOUR_SEATS), { events: [held(5, 'h1', 'alice')] });
+});
+
+Hold('maxSeats is 8 by default', () => {
+  assert.equal(DEFAULT_RULES.maxSeats, 8);
+  assert.equal(given(fourLiveHolds).when(hold(5)), { events: [held(5, 'h1', 'alice')] });
 });
 
 Hold('expired holds do not count towards HOLD_LIMIT', () => {
   const events = [...fourLiveHolds.slice(0, 3), held(4, 'a4', 'alice', NOW - 1)];
-  assert.equal(given(events).when(hold(5)), { events: [held(5, 'h1', 'alice')] });
+  assert.equal(given(events).when(hold(5), NOW, FOUR_SEATS), { events: [held(5, 'h1', 'alice')] });
 });
 
 Hold('released holds and bookings do not count towards HOLD_LIMIT', () => {
   const events = [...fourLiveHolds, released(1, 'a1', 'declined'), booked(2, 'a2', '1234567897')];
-  assert.equal(given(events).when(hold(5)), { events: [held(5, 'h1', 'alice')] });
+  assert.equal(given(events).when(hold(5), NOW, FOUR_SEATS), { events: [held(5, 'h1', 'alice')] });
 });
 
 Hold("other holders' holds do not count towards HOLD_LIMIT", () => {
-  assert.equal(given(fourLiveHolds).when(hold(5, 'h1', 'bob')), { events: [held(5, 'h1', 'bob')] });
+  assert.equal(given(fourLiveHolds).when(hold(5, 'h1', 'bob'), NOW, FOUR_SEATS), { events: [held(5, 'h1', 'bob')] });
 });
 
 Hold('HOLD_LIMIT follows the rules passed in', () => {
-  const rules = { holdMs: HOLD_MS, maxHoldsPerHolder: 1 };
+  const rules = { holdMs: HOLD_MS, maxSeats: 1 };
   assert.equal(given([held(1, 'a1', 'alice')]).when(hold(5), NOW, rules), { error: 'HOLD_LIMIT' });
 });
 

@@ -118,7 +118,7 @@ function start(options: { capacity?: number; batching?: BatchPolicy; state?: Con
   };
   const state = options.state ?? initialState(CONCERT, options.capacity ?? 20);
   const actor = createActor(concertMachine, {
-    input: { state, rules: { holdMs: HOLD_MS, maxHoldsPerHolder: 4 }, ports, batching: options.batching ?? groupAll() },
+    input: { state, rules: { holdMs: HOLD_MS, maxSeats: 4 }, ports, batching: options.batching ?? groupAll() },
     clock,
   });
   actor.start();

@@ -20,6 +20,7 @@ import {
   promptOf,
   reply,
   seatEvent,
+  seatsOf,
   startDialogue,
   type Dialogue,
   type Hold,
@@ -37,7 +38,7 @@ const CONCERTS: ConcertSummary[] = [
 ];
 const NOW = Date.parse('2027-01-01T12:00:00Z');
 const SEATS: Seats = { concert: 'c1', capacity: 10, map: '..x.h.....' };
-const HOLD: Hold = { id: '01HOLD', concert: 'c1', seat: 4, expiresAt: NOW + 90_000 };
+const HOLD: Hold = { id: '01HOLD', concert: 'c1', seats: [4], labels: ['A4'], expiresAt: NOW + 90_000 };
 /** Answers given at NOW (a hold runs out by the clock). */
 const answer = (d: Dialogue, text: string) => answerAt(d, text, NOW);
 const REFERENCE = (() => {
@@ -80,18 +81,21 @@ Answers('a concert by its number in the list or by its id', () => {
 });
 
 Answers('a seat is checked against the map shown: range, booked, held by another', () => {
-  assert.equal(parseSeatAnswer('4', SEATS), { kind: 'seat', seat: 4 });
-  assert.equal(parseSeatAnswer(' 10 ', SEATS), { kind: 'seat', seat: 10 });
-  assert.equal(parseSeatAnswer('3', SEATS), { kind: 'invalid', message: 'Seat 3 is booked; choose a free seat (marked .).' });
-  assert.equal(parseSeatAnswer('5', SEATS), { kind: 'invalid', message: 'Seat 5 is held by someone else right now; choose another.' });
-  assert.equal(parseSeatAnswer('11', SEATS), { kind: 'invalid', message: 'There is no seat 11: seats are numbered 1-10.' });
+  const seats = (...numbers: number[]) => ({ kind: 'choice', choice: { kind: 'seats', seats: numbers } });
+  assert.equal(parseSeatAnswer('4', SEATS), seats(4));
+  assert.equal(parseSeatAnswer(' 10 ', SEATS), seats(10));
+  assert.equal(parseSeatAnswer('a4', SEATS), seats(4));
+  assert.equal(parseSeatAnswer('3', SEATS), { kind: 'invalid', message: 'Seat 3 (A3) is booked; choose a free seat (marked .).' });
+  assert.equal(parseSeatAnswer('5', SEATS), { kind: 'invalid', message: 'Seat 5 (A5) is held by someone else right now; choose a free seat (marked .).' });
+  assert.equal(parseSeatAnswer('11', SEATS), { kind: 'invalid', message: 'There is no seat 11: seats are numbered 1-10 (A1 to A10).' });
   assert.equal(parseSeatAnswer('0', SEATS).kind, 'invalid');
-  assert.equal(parseSeatAnswer('four', SEATS), { kind: 'invalid', message: 'Type a seat number (1-10) or its row and place (A1), m to show the map again, or - to go back.' });
+  assert.equal(parseSeatAnswer('four', SEATS), {
+    kind: 'invalid', message: 'Type a seat number (1-10) or label (A1), several (12 13 14, A4-A7), best 4, m to show the map again, or - to go back.',
+  });
   // A label as the map shows it: row A, place 4 is seat 4; row B of 10-seat rows starts at 11.
-  assert.equal(parseSeatAnswer('a4', SEATS), { kind: 'seat', seat: 4 });
   assert.equal(parseSeatAnswer('A3', SEATS).kind, 'invalid');
-  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20) }), { kind: 'seat', seat: 11 });
-  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20), rows: [{ name: 'A', first: 1, count: 8 }, { name: 'B', first: 9, count: 12 }] }), { kind: 'seat', seat: 9 });
+  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20) }), seats(11));
+  assert.equal(parseSeatAnswer('B1', { ...SEATS, capacity: 20, map: '.'.repeat(20), rows: [{ name: 'A', first: 1, count: 8 }, { name: 'B', first: 9, count: 12 }] }), seats(9));
   assert.equal([parseSeatAnswer('', SEATS), parseSeatAnswer('-', SEATS), parseSeatAnswer('m', SEATS)], [{ kind: 'back' }, { kind: 'back' }, { kind: 'map' }]);
 });
 
@@ -150,32 +154,33 @@ Book('a concert number or id typed at the menu books in it directly', () => {
 });
 
 Book('a free seat asks for confirmation; a taken one is refused at once', () => {
-  assert.equal(answer(at({ at: 'seat', seats: SEATS }), '4').dialogue.step, { at: 'confirm', seats: SEATS, seat: 4 });
+  assert.equal(answer(at({ at: 'seat', seats: SEATS }), '4').dialogue.step, { at: 'confirm', seats: SEATS, choice: { kind: 'seats', seats: [4] } });
   assert.equal(summary(answer(at({ at: 'seat', seats: SEATS }), '3')), {
-    step: 'seat', out: ['warn: Seat 3 is booked; choose a free seat (marked .).'], send: undefined, notify: undefined,
+    step: 'seat', out: ['warn: Seat 3 (A3) is booked; choose a free seat (marked .).'], send: undefined, notify: undefined,
   });
 });
 
-Book('no (or Enter) at "Hold seat 4? [y/N]" chooses again; yes holds', () => {
-  const confirm = at({ at: 'confirm', seats: SEATS, seat: 4 });
-  assert.equal(promptOf(confirm, NOW).text, 'Hold seat 4? [y/N]');
+Book('no (or Enter) at "Hold seat 4 (A4)? [y/N]" chooses again; yes holds', () => {
+  const confirm = at({ at: 'confirm', seats: SEATS, choice: { kind: 'seats', seats: [4] } });
+  assert.equal(promptOf(confirm, NOW).text, 'Hold seat 4 (A4)? [y/N]');
   for (const no of ['n', '']) assert.equal(summary(answer(confirm, no)).step, 'seat');
-  assert.equal(summary(answer(confirm, 'maybe')), { step: 'confirm', out: ['warn: Answer y (hold it) or n (choose another seat).'], send: undefined, notify: undefined });
+  assert.equal(summary(answer(confirm, 'maybe')), { step: 'confirm', out: ['warn: Answer y (hold them) or n (choose again).'], send: undefined, notify: undefined });
   assert.equal(summary(answer(confirm, 'y')), { step: 'holding', out: [], send: ['HOLD', 'c1', 4], notify: undefined });
 });
 
 Book('a seat taken meanwhile: say so, mark it, choose again', () => {
-  const t = reply(at({ at: 'holding', seats: SEATS, seat: 4 }), err('SEAT_TAKEN'), NOW);
-  assert.equal(summary(t).out, ['warn: Seat 4 was taken meanwhile; choose another.', 'seats']);
+  const t = reply(at({ at: 'holding', seats: SEATS, choice: { kind: 'seats', seats: [4] } }), err('SEAT_TAKEN'), NOW);
+  assert.equal(summary(t).out, ['warn: Seat 4 (A4) was taken meanwhile; choose again.', 'seats']);
   assert.equal(t.dialogue.step, { at: 'seat', seats: { ...SEATS, map: '..xhh.....' } });
 });
 
 Book('the hold is shown with its remaining time, then the names are asked', () => {
-  const t = reply(at({ at: 'holding', seats: SEATS, seat: 4 }), ok({ hold: '01HOLD', concert: 'c1', seat: 4, expiresAt: new Date(NOW + 120_000).toISOString() }), NOW);
+  // A protocol-1 server's reply: `seat` only; the label is that of rows of 10.
+  const t = reply(at({ at: 'holding', seats: SEATS, choice: { kind: 'seats', seats: [4] } }), ok({ hold: '01HOLD', concert: 'c1', seat: 4, expiresAt: new Date(NOW + 120_000).toISOString() }), NOW);
   assert.equal(t.dialogue.step.at, 'first');
-  assert.equal(holdOf(t.dialogue), { id: '01HOLD', concert: 'c1', seat: 4, expiresAt: NOW + 120_000 });
-  assert.match(summary(t).out[0]!, /^ok: Seat 4 of Concert One \(c1\) is held for you: 2:00 left \(until \d\d:\d\d:\d\d\)\.$/);
-  assert.equal(promptOf(t.dialogue, NOW + 30_500).text, 'First name (seat 4 held, 1:30 left)');
+  assert.equal(holdOf(t.dialogue), { id: '01HOLD', concert: 'c1', seats: [4], labels: ['A4'], expiresAt: NOW + 120_000 });
+  assert.match(summary(t).out[0]!, /^ok: Seat 4 \(A4\) of Concert One \(c1\) is held for you: 2:00 left \(until \d\d:\d\d:\d\d\)\.$/);
+  assert.equal(promptOf(t.dialogue, NOW + 30_500).text, 'First name (seat 4 (A4) held, 1:30 left)');
 });
 
 Book('names after IDENT are offered; Enter takes them; BOOK carries both', () => {
@@ -190,7 +195,7 @@ Book('names after IDENT are offered; Enter takes them; BOOK carries both', () =>
 Book('an invalid name asks both names again; the hold stays', () => {
   const t = reply(at({ at: 'booking', seats: SEATS, hold: HOLD }), err('INVALID_NAME', 'names are letters'), NOW);
   assert.equal(t.dialogue.step, { at: 'first', seats: SEATS, hold: HOLD });
-  assert.equal(summary(t).out, ['warn: That name was refused: names are letters', 'info: Seat 4 is still held for you (1:30 left). Your names again, please.']);
+  assert.equal(summary(t).out, ['warn: That name was refused: names are letters', 'info: Seat 4 (A4) is still held for you (1:30 left). Your names again, please.']);
   assert.equal(t.notify, undefined);
 });
 
@@ -202,7 +207,7 @@ Book('a hold that ran out goes back to choosing a seat', () => {
 Book('a bad name is refused as it is typed, saying which and why; the hold stays', () => {
   const first = at({ at: 'first', seats: SEATS, hold: HOLD });
   assert.equal(summary(answer(first, 'Jeanne2')), {
-    step: 'first', out: ['warn: That first name has digits in it: a name is letters. Type it again (or - to give seat 4 back).'], send: undefined, notify: undefined,
+    step: 'first', out: ['warn: That first name has digits in it: a name is letters. Type it again (or - to give seat 4 (A4) back).'], send: undefined, notify: undefined,
   });
   assert.match(summary(answer(first, 'Jeanne 🎸')).out[0]!, /^warn: That first name has "🎸" in it: only letters, spaces, hyphens and apostrophes\./);
   assert.match(summary(answer(first, 'x'.repeat(300))).out[0]!, /^warn: That first name is 300 characters long: at most 64\./);
@@ -215,13 +220,13 @@ Book('a hold that has run out is said at the next name, not after both', () => {
   const first = at({ at: 'first', seats: { ...SEATS, map: '...H......' }, hold: HOLD });
   const t = answerAt(first, 'Jeanne', HOLD.expiresAt + 1);
   assert.equal(summary(t), {
-    step: 'seat', out: ['warn: Your hold on seat 4 ran out; choose a seat again.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
+    step: 'seat', out: ['warn: Your hold on seat 4 (A4) ran out; choose again.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
   });
   assert.is(t.dialogue.step.at === 'seat' && t.dialogue.step.seats.map[3], '.');
 });
 
 Book('q leaves from the concert, seat and confirmation questions too', () => {
-  for (const step of [{ at: 'concert' }, { at: 'seat', seats: SEATS }, { at: 'confirm', seats: SEATS, seat: 4 }, { at: 'reference' }] as Step[]) {
+  for (const step of [{ at: 'concert' }, { at: 'seat', seats: SEATS }, { at: 'confirm', seats: SEATS, choice: { kind: 'seats', seats: [4] } }, { at: 'reference' }] as Step[]) {
     assert.is(summary(answer(at(step), 'q')).step, 'quit', step.at);
   }
   // Not at a name question: "Q" could be one.
@@ -242,13 +247,13 @@ Book('a concert by the start of its id or title, when only one has it', () => {
 
 Book('- at a name question gives the seat back', () => {
   assert.equal(summary(answer(at({ at: 'first', seats: SEATS, hold: HOLD }), '-')), {
-    step: 'seat', out: ['info: Seat 4 given back. Choose a seat.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
+    step: 'seat', out: ['info: Seat 4 (A4) given back. Choose again.', 'seats'], send: undefined, notify: [['RELEASE', '01HOLD']],
   });
 });
 
 Book('booked: the reference is shown, the map is no longer watched', () => {
-  const booking = { reference: REFERENCE, concert: 'c1', seat: 4, firstName: 'Jeanne', lastName: 'Dupont' };
-  const t = reply(at({ at: 'booking', seats: SEATS, hold: HOLD }), ok(booking), NOW);
+  const booking = { reference: REFERENCE, concert: 'c1', seats: [4], labels: ['A4'], firstName: 'Jeanne', lastName: 'Dupont' };
+  const t = reply(at({ at: 'booking', seats: SEATS, hold: HOLD }), ok({ ...booking, seat: 4 }), NOW);
   assert.equal(t.out, [{ kind: 'booked', booking }]);
   assert.equal(summary(t), { step: 'menu', out: ['booked'], send: undefined, notify: [['UNWATCH', 'c1']] });
 });
@@ -284,15 +289,15 @@ Cancel('rate limited: say so and stop asking', () => {
 });
 
 Cancel('the booking is shown, then "Cancel it? [y/N]": no keeps it, yes cancels', () => {
-  const booking = { reference: REFERENCE, concert: 'c1', seat: 7, firstName: 'Jeanne', lastName: 'Dupont' };
+  const booking = { reference: REFERENCE, concert: 'c1', seats: [7], labels: ['A7'], seat: 7, firstName: 'Jeanne', lastName: 'Dupont' };
   const shown = reply(at({ at: 'looking-up', reference: REFERENCE, lastName: 'dupont' }), ok(booking), NOW);
-  assert.equal(summary(shown).out, [`info: Booking ${REFERENCE}: seat 7 of Concert One (c1), for Jeanne Dupont.`]);
+  assert.equal(summary(shown).out, [`info: Booking ${REFERENCE}: seat 7 (A7) of Concert One (c1), for Jeanne Dupont.`]);
   assert.equal(promptOf(shown.dialogue, NOW).text, 'Cancel it? [y/N]');
   assert.equal(summary(answer(shown.dialogue, '')), { step: 'menu', out: [`info: Kept: booking ${REFERENCE} is unchanged.`], send: undefined, notify: undefined });
   const cancelling = answer(shown.dialogue, 'y');
   assert.equal(summary(cancelling).send, ['CANCEL', REFERENCE, 'dupont']);
-  assert.equal(summary(reply(cancelling.dialogue, ok({ reference: REFERENCE, concert: 'c1', seat: 7 }), NOW)).out, [
-    `ok: Cancelled booking ${REFERENCE}: seat 7 of Concert One (c1) is free again.`,
+  assert.equal(summary(reply(cancelling.dialogue, ok({ reference: REFERENCE, concert: 'c1', seats: [7], labels: ['A7'], seat: 7 }), NOW)).out, [
+    `ok: Cancelled booking ${REFERENCE}: seat 7 (A7) of Concert One (c1) is free again.`,
   ]);
 });
 
@@ -314,8 +319,8 @@ Other('a seat event changes the map shown, and only for that concert', () => {
   const e = (concert: string, seat: number, state: SeatEvent['state']): SeatEvent => ({
     concert, seq: 1, type: 'SeatBooked', seat, state, at: new Date(NOW).toISOString(), free: 0, held: 0, booked: 0,
   });
-  const d = at({ at: 'confirm', seats: SEATS, seat: 4 });
-  assert.equal(seatEvent(d, e('c1', 1, 'x')).step, { at: 'confirm', seats: { ...SEATS, map: 'x.x.h.....' }, seat: 4 });
+  const d = at({ at: 'confirm', seats: SEATS, choice: { kind: 'seats', seats: [4] } });
+  assert.equal(seatEvent(d, e('c1', 1, 'x')).step, { at: 'confirm', seats: { ...SEATS, map: 'x.x.h.....' }, choice: { kind: 'seats', seats: [4] } });
   assert.is(seatEvent(d, e('c2', 1, 'x')), d);
   assert.is(seatEvent(at({ at: 'menu' }), e('c1', 1, 'x')).step.at, 'menu');
 });
@@ -323,7 +328,7 @@ Other('a seat event changes the map shown, and only for that concert', () => {
 Other('input that ends at the menu is a normal end; mid-question is not, and the seat goes back', () => {
   assert.equal(endOfInput(at({ at: 'menu' })), { code: 0 });
   assert.equal(endOfInput(at({ at: 'last', seats: SEATS, hold: HOLD, firstName: 'J' })), {
-    code: 1, message: 'Input ended in the middle of a question (last). Seat 4 is given back.',
+    code: 1, message: 'Input ended in the middle of a question (last). Seat 4 (A4) is given back.',
   });
 });
 
@@ -362,14 +367,14 @@ Screens('the seat screen: heading with counts, grid, last live change, notes', (
 });
 
 Screens('the booking reference stands out, with the concert and the seat', () => {
-  const text = formatBooked(at({ at: 'menu' }), { reference: REFERENCE, concert: 'c1', seat: 42, firstName: 'Jeanne', lastName: 'Dupont' }, { color: false });
+  const text = formatBooked(at({ at: 'menu' }), { reference: REFERENCE, concert: 'c1', seats: [42], labels: ['E2'], firstName: 'Jeanne', lastName: 'Dupont' }, { color: false });
   assert.equal(text.split('\n'), [
-    '+-------------------------------------+',
-    '|  Booked: seat 42, Concert One (c1)  |',
-    '|  Name:   Jeanne Dupont              |',
-    '|                                     |',
-    `|  Booking reference:   ${REFERENCE}    |`,
-    '+-------------------------------------+',
+    '+------------------------------------------+',
+    '|  Booked: seat 42 (E2), Concert One (c1)  |',
+    '|  Name:   Jeanne Dupont                   |',
+    '|                                          |',
+    `|  Booking reference:   ${REFERENCE}         |`,
+    '+------------------------------------------+',
     'Keep the reference: with your last name, it lets you cancel.',
   ]);
 });
@@ -385,3 +390,73 @@ Screens('remaining time as m:ss, never negative', () => {
 });
 
 Screens.run();
+
+// ================================================================== a group of seats
+
+const Group = suite('interactive: a group of seats');
+
+const ROWS = [{ name: 'A', first: 1, count: 5 }, { name: 'B', first: 6, count: 5 }];
+const HALL: Seats = { concert: 'c1', capacity: 10, map: '..x.......', rows: ROWS };
+const GROUP: Hold = { id: '01GROUP', concert: 'c1', seats: [7, 8, 9], labels: ['B2', 'B3', 'B4'], expiresAt: NOW + 90_000 };
+
+Group('several seats are confirmed together, then held in one HOLD', () => {
+  const confirm = answer(at({ at: 'seat', seats: HALL }), 'b2-b4');
+  assert.equal(confirm.dialogue.step, { at: 'confirm', seats: HALL, choice: { kind: 'seats', seats: [7, 8, 9] } });
+  assert.equal(promptOf(confirm.dialogue, NOW).text, 'Hold seats 7-9 (B2-B4)? [y/N]');
+  assert.equal(summary(answer(confirm.dialogue, 'y')).send, ['HOLD', 'c1', 7, 8, 9]);
+});
+
+Group('best n asks the server, and shows the seats it chose', () => {
+  const confirm = answer(at({ at: 'seat', seats: HALL }, { maxSeats: 8 }), 'best 3');
+  assert.equal(promptOf(confirm.dialogue, NOW).text, 'Hold the best 3 seats side by side? [y/N]');
+  const holding = answer(confirm.dialogue, 'y');
+  assert.equal(summary(holding).send, ['HOLD', 'c1', 'best', 3]);
+  const held = reply(holding.dialogue, ok({ hold: '01GROUP', concert: 'c1', seats: [7, 8, 9], labels: ['B2', 'B3', 'B4'], seat: 7, expiresAt: new Date(NOW + 90_000).toISOString() }), NOW);
+  assert.equal(holdOf(held.dialogue), GROUP);
+  assert.match(summary(held).out[0]!, /^ok: Seats 7-9 \(B2-B4\) of Concert One \(c1\) are held for you: 1:30 left/);
+  assert.is(seatsOf(held.dialogue)!.map, '..x...HHH.');
+  assert.equal(promptOf(held.dialogue, NOW).text, 'First name (seats 7-9 (B2-B4) held, 1:30 left)');
+});
+
+Group('no adjacent seats, or some taken meanwhile: say why and choose again', () => {
+  const best = reply(at({ at: 'holding', seats: HALL, choice: { kind: 'best', count: 6 } }), err('NO_ADJACENT_SEATS', 'no row has 6 adjacent free seats; the most there are is 5'), NOW);
+  assert.equal(summary(best), {
+    step: 'seat', out: ['warn: no row has 6 adjacent free seats; the most there are is 5: choose seats one by one, or fewer.'], send: undefined, notify: undefined,
+  });
+  const taken = reply(at({ at: 'holding', seats: HALL, choice: { kind: 'seats', seats: [7, 8] } }), err('SEAT_TAKEN', 'seat 8 (B3) is not free; nothing was held'), NOW);
+  assert.equal(summary(taken).out, ['warn: Seats 7-8 (B2-B3) could not all be held: seat 8 (B3) is not free; nothing was held; choose again.', 'seats']);
+});
+
+Group('the booking box shows every seat under one reference', () => {
+  const booking = { reference: REFERENCE, concert: 'c1', seats: [7, 8, 9], labels: ['B2', 'B3', 'B4'], firstName: 'Jeanne', lastName: 'Dupont' };
+  const t = reply(at({ at: 'booking', seats: HALL, hold: GROUP }), ok({ ...booking, seat: 7 }), NOW);
+  assert.equal(t.out, [{ kind: 'booked', booking }]);
+  assert.ok(formatBooked(at({ at: 'menu' }), booking, { color: false }).includes('|  Booked: seats 7-9 (B2-B4), Concert One (c1)  |'));
+});
+
+Group('giving a group back frees every seat of it on the map', () => {
+  const t = answer(at({ at: 'first', seats: { ...HALL, map: '..x...HHH.' }, hold: GROUP }), '-');
+  assert.equal(summary(t).out[0], 'info: Seats 7-9 (B2-B4) given back. Choose again.');
+  assert.is(seatsOf(t.dialogue)!.map, HALL.map);
+  assert.equal(t.notify, [{ verb: 'RELEASE', args: ['01GROUP'] }]);
+});
+
+Group('cancelling shows every seat of the booking and frees them all', () => {
+  const booking = { reference: REFERENCE, concert: 'c1', seats: [7, 8, 9], labels: ['B2', 'B3', 'B4'], seat: 7, firstName: 'Jeanne', lastName: 'Dupont' };
+  const shown = reply(at({ at: 'looking-up', reference: REFERENCE, lastName: 'dupont' }), ok(booking), NOW);
+  assert.equal(summary(shown).out, [`info: Booking ${REFERENCE}: seats 7-9 (B2-B4) of Concert One (c1), for Jeanne Dupont.`]);
+  const cancelling = answer(shown.dialogue, 'y');
+  const { firstName: _f, lastName: _l, ...cancelled } = booking;
+  assert.equal(summary(reply(cancelling.dialogue, ok(cancelled), NOW)).out, [
+    `ok: Cancelled booking ${REFERENCE}: seats 7-9 (B2-B4) of Concert One (c1) are all free again.`,
+  ]);
+});
+
+Group('maxSeats comes from HELLO (or maxHolds from a protocol-1 server)', () => {
+  assert.is(startDialogue({ concerts: CONCERTS, maxSeats: 6 }).maxSeats, 6);
+  assert.is(startDialogue({ concerts: CONCERTS, maxHolds: 4 }).maxSeats, 4);
+  const d = at({ at: 'seat', seats: HALL }, { maxSeats: 2 });
+  assert.equal(summary(answer(d, '4 5 6')).out, ['warn: At most 2 seats at once; that is 3.']);
+});
+
+Group.run();

@@ -167,15 +167,15 @@ Book('a whole booking piped at once: concert, seat, yes, names, reference; then 
     assert.is(await cli.exited(), 0, cli.transcript);
     const reference = REFERENCE_LINE.exec(cli.transcript)?.[1];
     assert.ok(reference && isWellFormedReference(reference), cli.transcript);
-    assert.match(cli.transcript, 'Booked: seat 11, Concert One (c1)');
+    assert.match(cli.transcript, 'Booked: seat 11 (B1), Concert One (c1)');
     assert.match(cli.transcript, 'Name:   Jeanne Le Gall');
     // Answers echoed after their questions: the output reads as a transcript.
-    assert.match(cli.transcript, 'Hold seat 11? [y/N]: y\n');
+    assert.match(cli.transcript, 'Hold seat 11 (B1)? [y/N]: y\n');
     assert.ok(cli.transcript.endsWith(`${MENU}q\nBye.\n`), cli.transcript);
     const c = await GuichetClient.connect({ port });
     const booking = await c.request('LOOKUP', reference!, 'le gall');
     c.close();
-    assert.equal(booking, { reference, concert: 'c1', seat: 11, firstName: 'Jeanne', lastName: 'Le Gall' });
+    assert.equal(booking, { reference, concert: 'c1', seats: [11], labels: ['B1'], seat: 11, firstName: 'Jeanne', lastName: 'Le Gall' });
   });
 });
 
@@ -196,8 +196,8 @@ Book('no at "Hold seat N? [y/N]" chooses again; that seat stays free', async () 
   const { port } = await env();
   await withCli(port, ['b', '1', '12', 'n', '13', 'y', 'Jeanne', 'Dupont', 'q'], async (cli) => {
     assert.is(await cli.exited(), 0, cli.transcript);
-    assert.match(cli.transcript, 'Hold seat 12? [y/N]: n\nNot holding seat 12. Choose a seat.\nSeat (1-100');
-    assert.match(cli.transcript, 'Booked: seat 13, Concert One (c1)');
+    assert.match(cli.transcript, 'Hold seat 12 (B2)? [y/N]: n\nNot holding seat 12 (B2). Choose again.\nSeats (1-100');
+    assert.match(cli.transcript, 'Booked: seat 13 (B3), Concert One (c1)');
   });
   assert.is(await seatState(port, 'c1', 12), '.');
   assert.is(await seatState(port, 'c1', 13), 'x');
@@ -206,19 +206,19 @@ Book('no at "Hold seat N? [y/N]" chooses again; that seat stays free', async () 
 Book('a seat taken meanwhile: said so, shown taken, chosen again', async () => {
   const { port } = await env();
   await withCli(port, ['b', '1', '14'], async (cli) => {
-    await cli.until('Hold seat 14? [y/N]: ');
+    await cli.until('Hold seat 14 (B4)? [y/N]: ');
     const other = await client((await env()).node);
     await other.request('HOLD', 'c1', 14);
     cli.send('y');
-    await cli.until('Seat 14 was taken meanwhile; choose another.\n');
+    await cli.until('Seat 14 (B4) was taken meanwhile; choose again.\n');
     // Seat 14 is row B's fourth.
     const map = await cli.until(/\nB(?: +\d+[.hHx]){3} +4([.hx])/);
     assert.is(map[1], 'h');
-    await cli.until('Seat (1-100, m for the map, - to go back): ');
+    await cli.until('Seats (1-100 or A1-J10, several, or best 4; m for the map, - to go back): ');
     cli.send('14');
-    await cli.until('Seat 14 is held by someone else right now; choose another.');
+    await cli.until('Seat 14 (B4) is held by someone else right now; choose a free seat (marked .).');
     cli.send('15', 'y', 'Jeanne', 'Dupont', 'q');
-    await cli.until('Booked: seat 15, Concert One (c1)');
+    await cli.until('Booked: seat 15 (B5), Concert One (c1)');
     assert.is(await cli.exited(), 0, cli.transcript);
     other.close();
   });
@@ -227,7 +227,7 @@ Book('a seat taken meanwhile: said so, shown taken, chosen again', async () => {
 Book('an invalid first name is refused as typed, saying why, while the seat stays held', async () => {
   const { port } = await env();
   await withCli(port, ['b', '1', '16', 'y', 'J3anne'], async (cli) => {
-    await cli.until(/First name \(seat 16 held, \d:\d\d left\): J3anne\nThat first name has digits in it: a name is letters\. Type it again \(or - to give seat 16 back\)\.\nFirst name \(seat 16 held, \d:\d\d left\): /);
+    await cli.until(/First name \(seat 16 \(B6\) held, \d:\d\d left\): J3anne\nThat first name has digits in it: a name is letters\. Type it again \(or - to give seat 16 \(B6\) back\)\.\nFirst name \(seat 16 \(B6\) held, \d:\d\d left\): /);
     assert.is(await seatState(port, 'c1', 16), 'h');
     cli.send('Jeanne', 'Dupont', 'q');
     await cli.until('Name:   Jeanne Dupont');
@@ -241,8 +241,8 @@ Book('IDENT once: the names are offered and Enter takes them', async () => {
   await withCli(port, ['i', 'Jeanne', 'Dupont', 'b', '1', '17', 'y', '', '', 'q'], async (cli) => {
     assert.is(await cli.exited(), 0, cli.transcript);
     assert.match(cli.transcript, 'Hello Jeanne Dupont: bookings will offer these names');
-    assert.match(cli.transcript, /First name \(seat 17 held, \d:\d\d left\) \[Jeanne\]: \n/);
-    assert.match(cli.transcript, 'Booked: seat 17, Concert One (c1)');
+    assert.match(cli.transcript, /First name \(seat 17 \(B7\) held, \d:\d\d left\) \[Jeanne\]: \n/);
+    assert.match(cli.transcript, 'Booked: seat 17 (B7), Concert One (c1)');
     assert.match(cli.transcript, 'Name:   Jeanne Dupont');
   });
 });
@@ -253,8 +253,8 @@ Book('- at a name question gives the seat back and asks for a seat again', async
     await cli.until('First name');
     assert.is(await seatState(port, 'c1', 18), 'h');
     cli.send('-');
-    await cli.until('Seat 18 given back. Choose a seat.');
-    await cli.until('Seat (1-100');
+    await cli.until('Seat 18 (B8) given back. Choose again.');
+    await cli.until('Seats (1-100');
     await eventually(() => seatState(port, 'c1', 18), (s) => s === '.');
     cli.send('-', 'q');
     assert.is(await cli.exited(), 0, cli.transcript);
@@ -267,15 +267,37 @@ Book('a hold that runs out before the names are given: said so, and a seat is ch
   extraNodes.push(quick);
   const port = quick.gateway.port;
   await withCli(port, ['b', '2', '3', 'y'], async (cli) => {
-    await cli.until(/Seat 3 of Concert Two \(c2\) is held for you: 0:0\d left/);
+    await cli.until(/Seat 3 \(A3\) of Concert Two \(c2\) is held for you: 0:0\d left/);
     await cli.until('First name');
     await eventually(() => seatState(port, 'c2', 3), (s) => s === '.', 3_000);
     // Said at the first name, not after both.
     cli.send('Jeanne');
-    await cli.until(/\([^)]*\): Jeanne\nYour hold on seat 3 ran out; choose a seat again\./);
-    await cli.until(/ 3\.[\s\S]*Seat \(1-10, m for the map, - to go back\): $/);
+    await cli.until(/left\): Jeanne\nYour hold on seat 3 \(A3\) ran out; choose again\./);
+    await cli.until(/ 3\.[\s\S]*Seats \(1-10 or A1-A10, several, or best 4; m for the map, - to go back\): $/);
     cli.send('-', 'q');
     assert.is(await cli.exited(), 0, cli.transcript);
+  });
+});
+
+Book('best 3: the server chooses three adjacent seats, held, named and booked together', async () => {
+  const { port } = await env();
+  await withCli(port, ['b', '1', 'best 3', 'y', 'Jeanne', 'Le Gall', 'q'], async (cli) => {
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.match(cli.transcript, 'Hold the best 3 seats side by side? [y/N]: y\n');
+    const held = /Seats (\d+)-(\d+) \(([A-J])(\d+)-([A-J])(\d+)\) of Concert One \(c1\) are held for you/.exec(cli.transcript);
+    assert.ok(held, cli.transcript);
+    const [, first, last, row, from, row2, to] = held;
+    assert.is(Number(last) - Number(first), 2, 'three seats');
+    assert.is(row, row2, 'in one row');
+    assert.is(Number(to) - Number(from), 2);
+    assert.match(cli.transcript, `Booked: seats ${first}-${last} (${row}${from}-${row}${to}), Concert One (c1)`);
+    const reference = REFERENCE_LINE.exec(cli.transcript)?.[1];
+    const c = await GuichetClient.connect({ port });
+    const booking = await c.request<{ seats: number[]; labels: string[] }>('LOOKUP', reference!, 'le gall');
+    c.close();
+    const seats = [Number(first), Number(first) + 1, Number(last)];
+    assert.equal(booking.seats, seats);
+    for (const seat of seats) assert.is(await seatState(port, 'c1', seat), 'x');
   });
 });
 
@@ -295,8 +317,8 @@ Cancel('a mistyped reference is caught by its check digit; a wrong last name is 
     const t = cli.transcript;
     assert.match(t, `${typo} is not a booking reference: its check digit does not match. A typo?\nBooking reference (10 digits, - to go back): ${reference}\n`);
     assert.match(t, `No booking ${reference} under the last name "Martin". Try the last name again, or - to retype the reference.\nLast name on the booking`);
-    assert.match(t, `Booking ${reference}: seat 21 of Concert One (c1), for Jeanne Dupont.\nCancel it? [y/N]: y\n`);
-    assert.match(t, `Cancelled booking ${reference}: seat 21 of Concert One (c1) is free again.`);
+    assert.match(t, `Booking ${reference}: seat 21 (C1) of Concert One (c1), for Jeanne Dupont.\nCancel it? [y/N]: y\n`);
+    assert.match(t, `Cancelled booking ${reference}: seat 21 (C1) of Concert One (c1) is free again.`);
   });
   assert.is(await seatState(port, 'c1', 21), '.');
 });
@@ -341,7 +363,7 @@ Leave('Ctrl-C (SIGINT) while holding gives the seat back and leaves', async () =
     assert.is(await seatState(port, 'c1', 24), 'h');
     cli.child.kill('SIGINT');
     assert.is(await cli.exited(), 130, cli.transcript);
-    assert.match(cli.transcript, 'Interrupted: seat 24 given back. Bye.');
+    assert.match(cli.transcript, 'Interrupted: seat 24 (C4) given back. Bye.');
   });
   assert.is(await seatState(port, 'c1', 24), '.');
 });
@@ -352,7 +374,7 @@ Leave('input that ends mid-booking gives the seat back and exits 1', async () =>
     await cli.until('Last name');
     cli.end();
     assert.is(await cli.exited(), 1, cli.transcript);
-    assert.match(cli.transcript, 'Input ended in the middle of a question (last). Seat 25 is given back.');
+    assert.match(cli.transcript, 'Input ended in the middle of a question (last). Seat 25 (C5) is given back.');
   });
   await eventually(() => seatState(port, 'c1', 25), (s) => s === '.');
 });

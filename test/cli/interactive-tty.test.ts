@@ -55,7 +55,7 @@ if (missing) {
     tmux.sendKeys('b', 'Enter');
     await tmux.waitFor(/Concert \(1-2 or id/);
     tmux.sendKeys('1', 'Enter');
-    await tmux.waitFor(/Seat \(1-100, m for the map, - to go back\) >$/m);
+    await tmux.waitFor(/Seats \(1-100 or A1-J10, several, or best 4; m for the map, - to go back\) >$/m);
     return tmux;
   }
 
@@ -72,7 +72,7 @@ if (missing) {
     assert.match(screen, /Concert One \(c1\): 99 free, 0 held, 1 booked \(of 100\)/);
     assert.match(screen, /Live: \d\d:\d\d:\d\d seat 31 booked/);
     // Nothing was sent by the keyboard since the '3': the prompt still holds it.
-    assert.match(screen, /Seat \(1-100, m for the map, - to go back\) > 3$/m);
+    assert.match(screen, /Seats \(1-100 or A1-J10, several, or best 4; m for the map, - to go back\) > 3$/m);
     // Plain characters, no colour codes, with NO_COLOR.
     assert.not.match(tmux.capture({ escapes: true }), /\x1b\[3[0-9]m/);
   });
@@ -82,10 +82,10 @@ if (missing) {
     await ctx.other!.request('BOOK', hold, 'Ada', 'Lovelace');
     const tmux = await openSeatScreen(ctx);
     tmux.sendKeys('32', 'Enter');
-    await tmux.waitFor(/Hold seat 32\? \[y\/N\] >$/m);
+    await tmux.waitFor(/Hold seat 32 \(D2\)\? \[y\/N\] >$/m);
     tmux.sendKeys('y', 'Enter');
-    const screen = await tmux.waitFor(/^D {2}1[.x] {2}2H[\s\S]*First name \(seat 32 held, \d:\d\d left\) >$/m);
-    assert.match(screen, /Seat 32 of Concert One \(c1\) is held for you: \d:\d\d left/);
+    const screen = await tmux.waitFor(/^D {2}1[.x] {2}2H[\s\S]*First name \(seat 32 \(D2\) held, \d:\d\d left\) >$/m);
+    assert.match(screen, /Seat 32 \(D2\) of Concert One \(c1\) is held for you: \d:\d\d left/);
     // Colour: free seats green, the own hold bold cyan (and highlighted as the chosen seat).
     const coloured = tmux.capture({ escapes: true });
     assert.ok(styleOf(coloured, ' 1.').has(32), coloured);
@@ -95,10 +95,36 @@ if (missing) {
     const { map } = await ctx.other!.request<{ map: string }>('SEATS', 'c1');
     assert.is(map[31], 'h');
     tmux.sendKeys('C-c');
-    await tmux.waitFor(/Interrupted: seat 32 given back\. Bye\./);
+    await tmux.waitFor(/Interrupted: seat 32 \(D2\) given back\. Bye\./);
     await eventually(() => tmux.exitStatus(), (s) => s !== undefined);
     assert.is(tmux.exitStatus(), 130);
     await eventually(async () => (await ctx.other!.request<{ map: string }>('SEATS', 'c1')).map[31], (s) => s === '.');
+  });
+
+  Tty('a group is held, booked under one reference, then cancelled with every seat freed', async (ctx) => {
+    const tmux = await openSeatScreen(ctx, { NO_COLOR: '1' });
+    tmux.sendKeys('e6-E8', 'Enter');
+    await tmux.waitFor(/Hold seats 46-48 \(E6-E8\)\? \[y\/N\] >$/m);
+    tmux.sendKeys('y', 'Enter');
+    const held = await tmux.waitFor(/First name \(seats 46-48 \(E6-E8\) held, \d:\d\d left\) >$/m);
+    // Seats 46-48 are row E's sixth to eighth.
+    assert.match(held, /^E(?: +\d+[.hx]){5} +6H {2}7H {2}8H/m);
+    tmux.sendKeys('Jeanne', 'Enter');
+    await tmux.waitFor(/Last name/);
+    tmux.sendKeys('Le Gall', 'Enter');
+    const booked = await tmux.waitFor(/Booking reference: +(\d{10})/);
+    assert.match(booked, /Booked: seats 46-48 \(E6-E8\), Concert One \(c1\)/);
+    const reference = /Booking reference: +(\d{10})/.exec(booked)![1]!;
+    assert.equal((await ctx.other!.request<{ map: string }>('SEATS', 'c1')).map.slice(45, 48), 'xxx');
+    tmux.sendKeys('c', 'Enter');
+    await tmux.waitFor(/Booking reference \(10 digits/);
+    tmux.sendKeys(reference, 'Enter');
+    await tmux.waitFor(/Last name on the booking/);
+    tmux.sendKeys('le gall', 'Enter');
+    await tmux.waitFor(new RegExp(`Booking ${reference}: seats 46-48 \\(E6-E8\\) of Concert One \\(c1\\), for Jeanne Le Gall\\.`));
+    tmux.sendKeys('y', 'Enter');
+    await tmux.waitFor(new RegExp(`Cancelled booking ${reference}: seats 46-48 \\(E6-E8\\) of Concert One \\(c1\\) are all free again\\.`));
+    assert.equal((await ctx.other!.request<{ map: string }>('SEATS', 'c1')).map.slice(45, 48), '...');
   });
 }
 

@@ -37,8 +37,9 @@ type Seats = { concert: string; capacity: number; map: string; free: number; hel
 Booking('HELLO lists the concerts with their occupancy and the hold time', async (ctx) => {
   const c = await connect(ctx);
   assert.is(c.hello.server, 'guichet');
-  assert.is(c.hello.protocol, 1);
+  assert.is(c.hello.protocol, 2);
   assert.is(c.hello.holdSeconds, 120);
+  assert.is(c.hello.maxSeats, 8);
   assert.equal(
     c.hello.concerts.map((x) => [x.id, x.capacity, x.free]),
     [
@@ -69,13 +70,13 @@ Booking('a seat is held, booked with names, looked up and cancelled', async (ctx
     ' Le Gall ',
   );
   assert.ok(isWellFormedReference(booking.reference), booking.reference);
-  assert.equal({ ...booking, reference: '' }, { reference: '', concert: 'c1', seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
+  assert.equal({ ...booking, reference: '' }, { reference: '', concert: 'c1', seats: [7], labels: ['A7'], seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
   assert.is((await other.request<Seats>('SEATS', 'c1')).map[6], 'x');
 
   const found = await other.request('LOOKUP', booking.reference, 'le gall');
-  assert.equal(found, { reference: booking.reference, concert: 'c1', seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
+  assert.equal(found, { reference: booking.reference, concert: 'c1', seats: [7], labels: ['A7'], seat: 7, firstName: 'Jean Pierre', lastName: 'Le Gall' });
   const cancelled = await other.request('CANCEL', booking.reference, 'LE', 'GALL');
-  assert.equal(cancelled, { reference: booking.reference, concert: 'c1', seat: 7 });
+  assert.equal(cancelled, { reference: booking.reference, concert: 'c1', seats: [7], labels: ['A7'], seat: 7 });
   assert.is((await me.request<Seats>('SEATS', 'c1')).map[6], '.');
   await rejectsWith(me.request('LOOKUP', booking.reference, 'Le Gall'), 'NOT_FOUND');
 });

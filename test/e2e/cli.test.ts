@@ -63,6 +63,11 @@ Cli('server with an embedded nats-server: book, cancel, restart, keep the data, 
   assert.ok(reference, booked.stdout);
   const seats = JSON.parse((await guichet(ctx, 'seats', concert, '--json')).stdout) as { map: string };
   assert.is(seats.map[41], 'x');
+  // A group under one reference, by labels and numbers; then the best 3 the server chooses.
+  const group = await guichet(ctx, 'book', concert, 'b4', 'B5', '16', '--first', 'Ada', '--last', 'Lovelace');
+  assert.match(group.stdout, /^Booked seats 14-16 \(B4-B6\) of \S+ for Ada Lovelace\.\nBooking reference: \d{10}\n$/);
+  const best = JSON.parse((await guichet(ctx, 'book', concert, '--best', '3', '--first', 'Ada', '--last', 'Lovelace', '--json')).stdout) as { labels: string[] };
+  assert.equal(best.labels, ['A4', 'A5', 'A6']);
 
   assert.is(await stopServer(ctx), 0, 'SIGTERM exits 0');
   assert.match(ctx.log, /stopped/);
@@ -94,6 +99,15 @@ Cli('one-shot commands report server errors and typos clearly, with a non-zero e
   );
   assert.is(unknown?.code, 1);
   assert.match(unknown!.stderr, /NO_SUCH_CONCERT/);
+  const failure = (...args: string[]) => guichet(ctx, ...args).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  const noSeats = await failure('book', 'rock-garage', '--first', 'Ada', '--last', 'Lovelace');
+  assert.is(noSeats?.code, 2);
+  assert.match(noSeats!.stderr, /name the seats/);
+  const both = await failure('book', 'rock-garage', '4', '--best', '2', '--first', 'Ada', '--last', 'Lovelace');
+  assert.match(both!.stderr, /not both/);
+  const taken = await failure('book', 'rock-garage', '--best', '9', '--first', 'Ada', '--last', 'Lovelace');
+  assert.is(taken?.code, 1);
+  assert.match(taken!.stderr, /BAD_ARGUMENTS/);
   await stopServer(ctx);
 });
 

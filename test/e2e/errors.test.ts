@@ -81,12 +81,14 @@ Errors('SEAT_TAKEN for a held and for a booked seat', async ({ c, node }) => {
   other.close();
 });
 
-Errors('HOLD_LIMIT past 4 holds on one connection, across concerts', async ({ c }) => {
+Errors('HOLD_LIMIT past maxSeats (8) seats on one connection, across holds and concerts', async ({ c }) => {
   await c.request('HOLD', 'c1', 61);
-  await c.request('HOLD', 'c1', 62);
+  await c.request('HOLD', 'c1', 62, 63, 64);
   await c.request('HOLD', 'c2', 6);
-  await c.request('HOLD', 'c2', 7);
-  await rejectsWith(c.request('HOLD', 'c1', 63), 'HOLD_LIMIT');
+  await c.request('HOLD', 'c2', 'best', 2);
+  await rejectsWith(c.request('HOLD', 'c1', 71, 72, 73), 'HOLD_LIMIT');
+  await c.request('HOLD', 'c1', 71);
+  await rejectsWith(c.request('HOLD', 'c1', 65), 'HOLD_LIMIT');
 });
 
 Errors('NO_SUCH_HOLD for an unknown hold, another connection’s hold, a hold already booked', async ({ c, node }) => {

@@ -30,7 +30,7 @@ Restart('a restarted gateway keeps every booking and cancellation', async ({ nat
   const d = await client(second);
   assert.is((await d.request<{ map: string }>('SEATS', 'c2')).map, before);
   assert.is(before.slice(0, 3), 'x.x');
-  assert.equal(await d.request('LOOKUP', references[0]!, 'curie'), { reference: references[0], concert: 'c2', seat: 1, firstName: 'Marie', lastName: 'Curie' });
+  assert.equal(await d.request('LOOKUP', references[0]!, 'curie'), { reference: references[0], concert: 'c2', seats: [1], labels: ['A1'], seat: 1, firstName: 'Marie', lastName: 'Curie' });
   await rejectsWith(d.request('LOOKUP', references[1]!, 'Curie'), 'NOT_FOUND');
   // A seat booked before the restart cannot be taken after it.
   await rejectsWith(d.request('HOLD', 'c2', 3), 'SEAT_TAKEN');

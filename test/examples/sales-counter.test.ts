@@ -21,6 +21,8 @@ interface Counts {
   booked: number;
   cancelled: number;
   sold: number;
+  bookings: number;
+  cancellations: number;
 }
 interface State {
   lastSeq: number;
@@ -46,8 +48,8 @@ async function counter(ctx: Ctx, ...args: string[]): Promise<{ code: number; std
   }
 }
 
-async function book(c: GuichetClient, concert: string, seat: number): Promise<string> {
-  const { hold } = await c.request<{ hold: string }>('HOLD', concert, seat);
+async function book(c: GuichetClient, concert: string, ...seats: number[]): Promise<string> {
+  const { hold } = await c.request<{ hold: string }>('HOLD', concert, ...seats);
   const { reference } = await c.request<{ reference: string }>('BOOK', hold, 'Ada', 'Lovelace');
   return reference;
 }
@@ -68,21 +70,24 @@ Counter.after(async (ctx) => {
   if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
 });
 
-Counter('counts the seats sold per concert', async (ctx) => {
+Counter('counts the seats sold and the bookings per concert: a group is one booking of several seats', async (ctx) => {
   const { c } = ctx;
   const first = await book(c, 'c1', 1);
   await book(c, 'c1', 2);
   await book(c, 'c1', 3);
+  const group = await book(c, 'c1', 4, 5, 6);
+  await book(c, 'c1', 7, 8);
   await book(c, 'c2', 1);
   await c.request('CANCEL', first, 'lovelace');
+  await c.request('CANCEL', group, 'lovelace');
   const { hold } = await c.request<{ hold: string }>('HOLD', 'c2', 2); // a hold is not a sale
   await c.request('RELEASE', hold);
   const { code, stdout, stderr } = await counter(ctx);
   assert.is(code, 0, stderr);
   const state = JSON.parse(stdout) as State;
   assert.equal(state.concerts, {
-    c1: { booked: 3, cancelled: 1, sold: 2 },
-    c2: { booked: 1, cancelled: 0, sold: 1 },
+    c1: { booked: 8, cancelled: 4, sold: 4, bookings: 5, cancellations: 2 },
+    c2: { booked: 1, cancelled: 0, sold: 1, bookings: 1, cancellations: 0 },
   });
   assert.is(state.lastSeq, (await ctx.node.store.position()).lastSeq);
   assert.equal(JSON.parse(await readFile(ctx.state, 'utf8')), state, 'saved before acknowledging');
@@ -93,8 +98,8 @@ Counter('resumes where it stopped, through its durable consumer, counting nothin
   const { code, stdout } = await counter(ctx);
   assert.is(code, 0);
   const state = JSON.parse(stdout) as State;
-  assert.equal(state.concerts['c2'], { booked: 2, cancelled: 0, sold: 2 });
-  assert.equal(state.concerts['c1'], { booked: 3, cancelled: 1, sold: 2 });
+  assert.equal(state.concerts['c2'], { booked: 2, cancelled: 0, sold: 2, bookings: 2, cancellations: 0 });
+  assert.equal(state.concerts['c1'], { booked: 8, cancelled: 4, sold: 4, bookings: 5, cancellations: 2 });
   const again = await counter(ctx);
   assert.equal(JSON.parse(again.stdout), state, 'nothing new: the same counts');
 });

@@ -20,6 +20,8 @@ export interface GatewayProcessOptions {
   /** 0 (default) picks a free port on the first start; restarts reuse the port. */
   port?: number;
   holdSeconds?: number;
+  maxSeats?: number;
+  /** The deprecated alias of maxSeats (`--max-holds`). */
   maxHolds?: number;
   maxConnections?: number;
   /** Seconds; 0 never. */
@@ -74,6 +76,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
   const args = (): string[] => {
     const a = [...(options.nodeArgs ?? []), MAIN_JS, 'server', '--nats', options.natsUrl, '--host', '127.0.0.1', '--port', String(port), '--quiet', '--gateway-id', gatewayId];
     if (options.holdSeconds !== undefined) a.push('--hold-seconds', String(options.holdSeconds));
+    if (options.maxSeats !== undefined) a.push('--max-seats', String(options.maxSeats));
     if (options.maxHolds !== undefined) a.push('--max-holds', String(options.maxHolds));
     if (options.maxConnections !== undefined) a.push('--max-connections', String(options.maxConnections));
     if (options.idleTimeout !== undefined) a.push('--idle-timeout', String(options.idleTimeout));
