@@ -7,7 +7,7 @@
  *   node dist/bench/ceiling-append.js --nats nats://127.0.0.1:4222 --subjects 100 --duration 3000 [--follow]
  * Prints one JSON line: appends/s in the measured window and the per-append latency.
  */
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../src/nats-connection.js';
 import { DeliverPolicy, jetstream, jetstreamManager, StorageType, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 import { encodeEvent } from '../src/events/envelope.js';
@@ -27,7 +27,7 @@ const warmupMs = Number(flag('--warmup', '500'));
 const follow = args.includes('--follow');
 const STREAM = 'BENCH_CEILING';
 
-const nc = await connect({ servers: url });
+const nc = await connectNats(url, {});
 const jsm = await jetstreamManager(nc);
 try {
   await jsm.streams.info(STREAM);

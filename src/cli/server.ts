@@ -1,25 +1,44 @@
 /** `guichet server`: the embedded or given NATS, the actors, the gateway; stops cleanly on a signal. */
 import { loadCatalog } from '../catalog.js';
-import type { ServerConfig } from '../config.js';
+import { natsCredentials, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
+import type { NatsCredentials } from '../nats-connection.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+import { credentialsOrEmbedded, ensureEmbeddedSecrets, ensureSnapshotKey, publicKeyEnvironment } from './embedded-secrets.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
   const catalog = await loadCatalog(config.concerts);
   let embedded: EmbeddedNats | undefined;
+  let nats: NatsCredentials;
+  let adminNats: NatsCredentials | undefined;
+  let snapshotKey = config.snapshotKey;
   if (!config.nats) {
+    // The embedded default secures itself: its users' keys are made under --data at first start.
+    const secrets = await ensureEmbeddedSecrets(config.data);
     embedded = await startEmbeddedNats({
       config: findConfig(config.natsConfig),
       dataDir: config.data,
       port: config.natsPort,
+      env: publicKeyEnvironment(secrets),
       log: (line) => log.info(line),
     });
+    nats = { ...natsCredentials(config), nkeyFile: secrets.seedFiles.gateway };
+    // Only to update the stream in place (allow_atomic), which the gateway role may not.
+    adminNats = { nkeyFile: secrets.seedFiles.admin };
+    snapshotKey ??= secrets.snapshotKey;
+  } else {
+    nats = credentialsOrEmbedded(config, config.nats, config.data, 'gateway');
+    snapshotKey ??= await ensureSnapshotKey(config.data);
   }
   let lastReport = 0;
   const node = await startGuichet({
     natsUrl: config.nats ?? embedded!.url,
+    nats,
+    ...(adminNats ? { adminNats } : {}),
+    snapshotKey,
+    acceptLogReset: config.acceptLogReset,
     host: config.host,
     port: config.port,
     catalog,
