@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { natsCredentialOptions, SERVER_DEFAULTS, type NatsFlags } from '../config.js';
 import { connectNats as connectWith, redactUrls } from '../nats-connection.js';
-import { credentialsOrEmbedded } from './embedded-secrets.js';
+import { credentialsOrEmbedded, type Role } from './embedded-secrets.js';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { loadCatalog } from '../catalog.js';
 import { EventStore } from '../events/store.js';
@@ -37,9 +37,9 @@ export function natsOptions(): Option[] {
   ];
 }
 
-/** Connects as the reader: the credentials given, else the embedded default's under --data. */
-export async function connectNats(flags: ReaderFlags, name: string): Promise<NatsConnection> {
-  const credentials = credentialsOrEmbedded(flags, flags.nats, flags.data, 'reader');
+/** Connects as the reader (or `role`): the credentials given, else the embedded default's under --data. */
+export async function connectNats(flags: ReaderFlags, name: string, role: Role = 'reader'): Promise<NatsConnection> {
+  const credentials = credentialsOrEmbedded(flags, flags.nats, flags.data, role);
   return connectWith(flags.nats, credentials, { name }).catch((err: Error) => {
     throw new Error(`cannot reach NATS at ${redactUrls(flags.nats)}: ${err.message}`);
   });

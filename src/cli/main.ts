@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
 import { auditCommand } from './audit.js';
 import { tailCommand } from './tail.js';
+import { natsKeysCommand, upgradeStreamCommand } from './admin.js';
 import { ServerError } from './client.js';
 import * as oneshot from './oneshot.js';
 import { UsageError, type ClientFlags } from './oneshot.js';
@@ -58,6 +59,8 @@ clientCommand('watch', 'follow the seat changes of a concert live')
 // Readers of the event log itself (NATS, not the gateway).
 program.addCommand(auditCommand());
 program.addCommand(tailCommand());
+program.addCommand(upgradeStreamCommand());
+program.addCommand(natsKeysCommand());
 
 async function interactive(address: string, port: string): Promise<void> {
   const { runInteractive } = await import('./interactive.js');

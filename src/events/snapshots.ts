@@ -44,7 +44,8 @@ export class SnapshotStream {
     this.key = Buffer.from(key, 'utf8');
   }
 
-  async ensure(replicas: number): Promise<void> {
+  /** Creates the stream, or checks it; `update` (admin rights) adds subjects an older one lacks. */
+  async ensure(replicas: number, update?: (config: StreamConfig) => Promise<void>): Promise<void> {
     const config: Partial<StreamConfig> & { name: string } = {
       name: SNAPSHOT_STREAM,
       subjects: SUBJECTS,
@@ -63,7 +64,9 @@ export class SnapshotStream {
     // needs admin rights, so say so rather than fail the start: the records are a cache.
     const subjects = info.config.subjects ?? [];
     const missing = SUBJECTS.filter((subject) => !subjects.includes(subject));
-    if (missing.length > 0) {
+    if (missing.length > 0 && update) {
+      await update({ ...info.config, subjects: [...subjects, ...missing] });
+    } else if (missing.length > 0) {
       throw new Error(`stream ${SNAPSHOT_STREAM} lacks the subjects ${missing.join(', ')}: run \`guichet upgrade-stream\` with admin credentials`);
     }
   }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats } from '../../src/nats-connection.js';
+import { connectNats, type NatsCredentials } from '../../src/nats-connection.js';
 import { track } from './children.js';
 import { freePort, waitForPort } from './net.js';
 
@@ -164,13 +164,13 @@ export async function launchNatsServer(configFile: string, port: number): Promis
 }
 
 /** The port opens before JetStream is ready to answer; wait for a working account info. */
-export async function waitForJetStream(url: string, timeoutMs = 10_000): Promise<void> {
+export async function waitForJetStream(url: string, timeoutMs = 10_000, credentials: NatsCredentials = {}): Promise<void> {
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let nc: NatsConnection | undefined;
     try {
-      nc = await connectNats(url, {}, { timeout: 1_000 });
+      nc = await connectNats(url, credentials, { timeout: 1_000 });
       const jsm = await jetstreamManager(nc);
       await jsm.getAccountInfo();
       return;
