@@ -132,15 +132,13 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       },
     });
     const replay = await registry.start();
-    // How far the log went, left for the next gateway with every snapshot round.
-    const markTimer =
-      records && mark
-        ? setInterval(() => {
-            if (!registry.isAvailable || registry.streamPosition <= mark!.lastSeq) return;
-            mark = { ...mark!, lastSeq: registry.streamPosition };
-            void writeCatalogRecord(records!, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: mark }).catch(() => undefined);
-          }, snapshotIntervalMs)
-        : undefined;
+    // How far the log went, left for the next gateway with every snapshot round and at stop.
+    const leaveMark = async () => {
+      if (!records || !mark || !registry.isAvailable || registry.streamPosition <= mark.lastSeq) return;
+      mark = { ...mark, lastSeq: registry.streamPosition };
+      await writeCatalogRecord(records, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: mark }).catch(() => undefined);
+    };
+    const markTimer = records ? setInterval(() => void leaveMark(), snapshotIntervalMs) : undefined;
     markTimer?.unref();
     const startup = { ...replay, ms: Math.round(performance.now() - started) };
     log.info(`start-up: ${describeStartup(startup, options.catalog.length)}`);
@@ -166,6 +164,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         guard.stop();
         clearInterval(markTimer);
         await gateway.close();
+        await leaveMark();
         await registry.stop();
         await nc.drain().catch(() => nc.close());
       },

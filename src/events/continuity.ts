@@ -22,7 +22,8 @@ export function markOf(info: StreamInfo, seenSeq = 0): LogMark {
 
 /** Why the stream is not the log the mark describes, or undefined when it is (or grew). */
 export function continuityProblem(mark: LogMark, info: StreamInfo): string | undefined {
-  if (mark.created !== info.created) {
+  // A stream made again loses nothing when the gateways had seen no event in the old one.
+  if (mark.created !== info.created && mark.lastSeq > 0) {
     return (
       `the ${STREAM_NAME} stream was created at ${info.created}, but the log the gateways saw (through sequence ${mark.lastSeq}) ` +
       `is a stream created at ${mark.created}: it was deleted and made again, now ending at sequence ${info.state.last_seq}`
@@ -32,7 +33,7 @@ export function continuityProblem(mark: LogMark, info: StreamInfo): string | und
     return `the ${STREAM_NAME} stream ends at sequence ${info.state.last_seq}, but the gateways saw it reach sequence ${mark.lastSeq}: events were lost`;
   }
   if (info.state.first_seq > Math.max(1, mark.firstSeq) && info.state.messages > 0) {
-    return `the ${STREAM_NAME} stream now starts at sequence ${info.state.first_seq}, but started at ${mark.firstSeq}: its first events were removed`;
+    return `the ${STREAM_NAME} stream now starts at sequence ${info.state.first_seq}, but started at ${Math.max(1, mark.firstSeq)}: its first events were removed`;
   }
   return undefined;
 }
