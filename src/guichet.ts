@@ -127,7 +127,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         registry.halt(problem);
         log.error(
           `${problem}. This gateway now answers every command UNAVAILABLE and will not re-create or change the stream: ` +
-            'restore it from a backup (docs/operations.md, "Backups"), then restart the gateways',
+            'restore it from a backup (docs/operations.md, "Backing up and restoring the stream"), then restart the gateways',
         );
       },
     });

@@ -45,7 +45,7 @@ export class LogWentBackwards extends Error {
   constructor(problem: string) {
     super(
       `refusing to start: ${problem}. Starting on it would sell seats already sold. Restore the stream from a backup ` +
-        '(docs/operations.md, "Backups"), or, if this log is the one you mean to use (an older backup restored on purpose, a new system), ' +
+        '(docs/operations.md, "Backing up and restoring the stream"), or, if this log is the one you mean to use (an older backup restored on purpose, a new system), ' +
         'start once with --accept-log-reset (GUICHET_ACCEPT_LOG_RESET=1)',
     );
   }
