@@ -88,12 +88,13 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         new Error(`cannot reach NATS at ${shownUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${redactedError(err).message}`, { cause: err }),
     },
   );
+  const update = options.adminNats ? (config: StreamConfig) => updateAsAdmin(options.natsUrl, options.adminNats!, config) : undefined;
   try {
     const store = await openEventStore(nc, {
       replicas: options.replicas ?? 1,
       waitMs: natsWaitMs,
       onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
-      ...(options.adminNats ? { update: (config: StreamConfig) => updateAsAdmin(options.natsUrl, options.adminNats!, config) } : {}),
+      ...(update ? { update } : {}),
       onUpdated: (message) => log.info(message),
     });
     const stream = (await store.streamInfo(STREAM_NAME))!;
@@ -106,7 +107,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     let mark: LogMark | undefined;
     if (snapshotIntervalMs > 0) {
       records = new SnapshotStream(store, options.snapshotKey!);
-      await records.ensure(options.replicas ?? 1);
+      await records.ensure(options.replicas ?? 1, update);
       mark = await checkRecord(records, stream, options, gatewayId, log);
     }
     const snapshots = records ? new ConcertSnapshots(records) : undefined;
