@@ -86,6 +86,18 @@ Forms('a wrong password: refused at once, the message without the password', asy
   assert.ok(Date.now() - started < 10_000, 'no waiting on a refusal');
 });
 
+Forms('while waiting for NATS, the log shows the URL without its password', async () => {
+  const log = recordingLog();
+  const err = await startNode('nats://gateway:hunter2-secret@127.0.0.1:1', { log, natsWaitMs: 700 }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.ok(err);
+  const said = [...log.warnings, err.message].join('\n');
+  assert.match(said, /waiting for NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1/);
+  assert.not.match(said, /hunter2/);
+});
+
 Forms('a token in the URL', async ({ servers }) => {
   const token = 'tok-' + Math.random().toString(36).slice(2);
   const s = await startAuthNats(() => [`authorization { token: "${token}" }`], (url) => [url, { token }]);
