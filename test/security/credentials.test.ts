@@ -9,7 +9,9 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
+import { Command } from 'commander';
 import type { NatsCredentials } from '../../src/nats-connection.js';
+import { natsCredentials, serverOptions, type NatsFlags } from '../../src/config.js';
 import { natsConnectionOptions, redactUrls, splitServerUrls } from '../../src/nats-connection.js';
 import { client, recordingLog, startNode } from '../support/guichet.js';
 import { hasOpenssl, makeCertificates, operatorSetup, startAuthNats, type AuthNats } from '../support/nats-auth.js';
@@ -34,6 +36,30 @@ Urls('one form of credentials at a time; a password needs a user; a key file mus
   assert.match(await fails('nats://h', { password: 'p' }), /needs a user/);
   assert.match(await fails('nats://h', { nkeyFile: '/nonexistent/seed' }), /cannot read the nkey seed file \/nonexistent\/seed: ENOENT/);
   assert.match(await fails('nats://h', { tlsCert: 'c.pem' }), /needs its key/);
+});
+
+Urls('every credential flag and GUICHET_* variable reaches the connection options', () => {
+  const parse = (argv: string[], env: Record<string, string> = {}) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const command = new Command('server').exitOverride();
+      for (const option of serverOptions()) command.addOption(option);
+      command.parse(argv, { from: 'user' });
+      return natsCredentials(command.opts<NatsFlags>());
+    } finally {
+      process.env = saved;
+    }
+  };
+  assert.equal(parse(['--nats-nkey', 'gw.nk', '--nats-tls-ca', 'ca.pem', '--nats-tls-cert', 'c.pem', '--nats-tls-key', 'c.key']), {
+    nkeyFile: 'gw.nk',
+    tlsCa: 'ca.pem',
+    tlsCert: 'c.pem',
+    tlsKey: 'c.key',
+  });
+  assert.equal(parse(['--nats-creds', 'gw.creds']), { credsFile: 'gw.creds' });
+  assert.equal(parse([], { GUICHET_NATS_USER: 'gateway', GUICHET_NATS_PASSWORD: 'pw' }), { user: 'gateway', password: 'pw' });
+  assert.equal(parse([], { GUICHET_NATS_TOKEN: 'tok' }), { token: 'tok' });
 });
 
 Urls.run();
