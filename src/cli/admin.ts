@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import type { StreamConfig } from '@nats-io/jetstream';
 import { EventStore } from '../events/store.js';
-import { SnapshotStream } from '../events/snapshots.js';
+import { ensureSnapshotStream } from '../events/snapshots.js';
 import { SERVER_DEFAULTS } from '../config.js';
 import { connectNats, natsOptions, type ReaderFlags } from './audit.js';
 import { ensureEmbeddedSecrets, publicKeyEnvironment } from './embedded-secrets.js';
@@ -28,8 +28,7 @@ async function upgradeStreams(flags: ReaderFlags): Promise<void> {
       process.stdout.write(`stream ${config.name} updated\n`);
     };
     await store.ensureStream({ update });
-    // Any key will do: this only checks the stream, it reads and writes no record.
-    await new SnapshotStream(store, 'x'.repeat(64)).ensure(1, update);
+    await ensureSnapshotStream(store, 1, update);
     process.stdout.write('the streams have the settings this guichet needs\n');
   } finally {
     await nc.close().catch(() => undefined);

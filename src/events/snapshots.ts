@@ -31,6 +31,33 @@ export function snapshotSubject(concert: string): string {
   return `${SNAPSHOT_PREFIX}.${concert}`;
 }
 
+/** Creates the snapshot stream, or checks it; `update` (admin rights) adds subjects an older one lacks. */
+export async function ensureSnapshotStream(store: EventStore, replicas: number, update?: (config: StreamConfig) => Promise<void>): Promise<void> {
+  const config: Partial<StreamConfig> & { name: string } = {
+    name: SNAPSHOT_STREAM,
+    subjects: SUBJECTS,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    max_msgs_per_subject: 1,
+    discard: DiscardPolicy.Old,
+    allow_direct: true,
+  };
+  const info = await store.streamInfo(SNAPSHOT_STREAM);
+  if (!info) {
+    await store.jsm.streams.add(config);
+    return;
+  }
+  // A stream made before the catalog record existed lacks its subject. Updating a stream
+  // needs admin rights; without them, say what to run (the record carries the log's mark).
+  const subjects = info.config.subjects ?? [];
+  const missing = SUBJECTS.filter((subject) => !subjects.includes(subject));
+  if (missing.length > 0 && update) {
+    await update({ ...info.config, subjects: [...subjects, ...missing] });
+  } else if (missing.length > 0) {
+    throw new Error(`stream ${SNAPSHOT_STREAM} lacks the subjects ${missing.join(', ')}: run \`guichet upgrade-stream\` with admin credentials`);
+  }
+}
+
 export type RecordRead = { payload: Uint8Array } | { missing: true } | { unusable: string };
 
 export class SnapshotStream {
@@ -45,30 +72,8 @@ export class SnapshotStream {
   }
 
   /** Creates the stream, or checks it; `update` (admin rights) adds subjects an older one lacks. */
-  async ensure(replicas: number, update?: (config: StreamConfig) => Promise<void>): Promise<void> {
-    const config: Partial<StreamConfig> & { name: string } = {
-      name: SNAPSHOT_STREAM,
-      subjects: SUBJECTS,
-      storage: StorageType.File,
-      num_replicas: replicas,
-      max_msgs_per_subject: 1,
-      discard: DiscardPolicy.Old,
-      allow_direct: true,
-    };
-    const info = await this.store.streamInfo(SNAPSHOT_STREAM);
-    if (!info) {
-      await this.store.jsm.streams.add(config);
-      return;
-    }
-    // A stream made before the catalog record existed lacks its subject; updating a stream
-    // needs admin rights, so say so rather than fail the start: the records are a cache.
-    const subjects = info.config.subjects ?? [];
-    const missing = SUBJECTS.filter((subject) => !subjects.includes(subject));
-    if (missing.length > 0 && update) {
-      await update({ ...info.config, subjects: [...subjects, ...missing] });
-    } else if (missing.length > 0) {
-      throw new Error(`stream ${SNAPSHOT_STREAM} lacks the subjects ${missing.join(', ')}: run \`guichet upgrade-stream\` with admin credentials`);
-    }
+  ensure(replicas: number, update?: (config: StreamConfig) => Promise<void>): Promise<void> {
+    return ensureSnapshotStream(this.store, replicas, update);
   }
 
   async read(subject: string): Promise<RecordRead> {
