@@ -16,7 +16,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../src/nats-connection.js';
 import { EventStore } from '../src/events/store.js';
 import { startNats, type TestNats } from '../test/support/nats.js';
 import { generateLog, publishEvents, type GeneratedLog } from './generate-log.js';
@@ -88,7 +88,7 @@ if (!url) {
 }
 const work = await mkdtemp(join(tmpdir(), 'guichet-audit-bench-'));
 try {
-  const nc = await connect({ servers: url });
+  const nc = await connectNats(url, {});
   const store = await EventStore.open(nc);
   await store.ensureStream();
   const emptyAtStart = (await store.position()).messages === 0;

@@ -10,7 +10,7 @@
  *   node dist/bench/ceiling-append.js --nats nats://127.0.0.1:4222 --subjects 100 --duration 3000 [--follow] [--batch 50]
  * Prints one JSON line: appends/s in the measured window and the per-append latency.
  */
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../src/nats-connection.js';
 import { DeliverPolicy, jetstream, jetstreamManager, StorageType, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 import { encodeEvent } from '../src/events/envelope.js';
@@ -33,7 +33,7 @@ const follow = args.includes('--follow');
 const batch = Math.max(1, Math.min(1_000, Number(flag('--batch', '1'))));
 const STREAM = 'BENCH_CEILING';
 
-const nc = await connect({ servers: url });
+const nc = await connectNats(url, {});
 const jsm = await jetstreamManager(nc);
 try {
   const info = await jsm.streams.info(STREAM);

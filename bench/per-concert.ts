@@ -23,8 +23,8 @@ const levels = values.clients!.split(',').map(Number);
 const seconds = Number(values.seconds);
 
 async function ceiling(url: string): Promise<number> {
-  const { connect } = await import('@nats-io/transport-node');
-  const nc = await connect({ servers: url });
+  const { connectNats } = await import('../src/nats-connection.js');
+  const nc = await connectNats(url, {});
   const store = await EventStore.open(nc);
   await store.ensureStream();
   let last = await store.lastSeqOf('ceiling');

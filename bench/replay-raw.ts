@@ -7,7 +7,7 @@
  *   node dist/bench/replay-raw.js --nats nats://127.0.0.1:4222 [--mode raw|decode|fold] [--batch 1000]
  * Prints one JSON line.
  */
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../src/nats-connection.js';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { evolve, initialState, type ConcertState } from '../src/actors/concert.js';
 import { decodeEvent } from '../src/events/envelope.js';
@@ -24,7 +24,7 @@ const batch = Number(flag('--batch', '1000'));
 const capacity = Number(flag('--capacity', '500'));
 
 const t0 = performance.now();
-const nc = await connect({ servers: url });
+const nc = await connectNats(url, {});
 const jsm = await jetstreamManager(nc);
 const until = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
 const js = jetstream(nc);

@@ -24,6 +24,12 @@ const root = join('dist', dir);
 
 /** Time a file may take after it printed its summary before it is ended (something left open). */
 const EXIT_GRACE_MS = 15_000;
+/**
+ * The longest one file may run (GUICHET_TEST_FILE_TIMEOUT, seconds): a suite that hangs before
+ * its summary (a test waiting on something that never comes) is ended and counted as failed,
+ * rather than holding the whole run until CI's limit. The slowest file takes about 2 minutes.
+ */
+const FILE_TIMEOUT_MS = Number(process.env.GUICHET_TEST_FILE_TIMEOUT ?? 480) * 1000;
 
 const files = walk(root)
   .filter((f) => f.endsWith('.test.js'))
@@ -72,6 +78,12 @@ function runFile(path) {
     let tail = '';
     let hung = false;
     let graceTimer;
+    let timedOut = false;
+    const fileTimer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\n${path} ran longer than ${FILE_TIMEOUT_MS / 1000} s: ending it (GUICHET_TEST_FILE_TIMEOUT)`);
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       tail = (tail + chunk.toString()).slice(-4000);
@@ -85,6 +97,7 @@ function runFile(path) {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(graceTimer);
+      clearTimeout(fileTimer);
       const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
       const summary = /Total:\s+(\d+)[\s\S]*?Passed:\s+(\d+)[\s\S]*?Skipped:\s+(\d+)/.exec(plain);
       const total = Number(summary?.[1] ?? 0);
@@ -92,7 +105,8 @@ function runFile(path) {
       const skipped = Number(summary?.[3] ?? 0);
       let failed = Math.max(0, total - passed - skipped);
       let reason = '';
-      if (!summary) reason = `stopped before its summary: ${signal ?? `exit ${code}`}`;
+      if (timedOut) reason = `ran longer than ${FILE_TIMEOUT_MS / 1000} s`;
+      else if (!summary) reason = `stopped before its summary: ${signal ?? `exit ${code}`}`;
       else if (hung) reason = 'left something open';
       else if (code !== 0 && failed === 0) reason = `exit ${code}`;
       // A file that crashed, hung or exited non-zero with every test passed still counts as one failure.

@@ -3,8 +3,21 @@
  * its default. Precedence: flag, then environment, then default (commander's Option.env).
  */
 import { Option } from 'commander';
+import type { NatsCredentials } from './nats-connection.js';
 
-export interface ServerConfig {
+/** The NATS credential flags, as commander gives them (every command that connects to NATS). */
+export interface NatsFlags {
+  natsCreds?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  natsNkey?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+}
+
+export interface ServerConfig extends NatsFlags {
   host: string;
   port: number;
   data: string;
@@ -26,6 +39,10 @@ export interface ServerConfig {
   maxConnections: number;
   idleTimeout: number;
   gatewayId?: string;
+  /** HMAC key of concert snapshots (default: one made under --data). */
+  snapshotKey?: string;
+  /** Start on a log shorter than, or other than, the one the last gateways saw. */
+  acceptLogReset: boolean;
   quiet: boolean;
 }
 
@@ -74,6 +91,9 @@ export function serverOptions(): Option[] {
     new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
     new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
+    new Option('--snapshot-key <key>', 'key authenticating concert snapshots (HMAC); every gateway on one NATS needs the same (default: one made under --data)').env('GUICHET_SNAPSHOT_KEY'),
+    new Option('--accept-log-reset', 'start even though the log ends before, or is not, the one gateways saw last (after restoring an older backup on purpose)').env('GUICHET_ACCEPT_LOG_RESET').default(false),
+    ...natsCredentialOptions(),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
 }
@@ -81,6 +101,39 @@ export function serverOptions(): Option[] {
 /** The seats one connection may hold: --max-seats, else the deprecated --max-holds, else 8. */
 export function maxSeatsOf(config: Pick<ServerConfig, 'maxSeats' | 'maxHolds'>): number {
   return config.maxSeats ?? config.maxHolds ?? SERVER_DEFAULTS.maxSeats;
+}
+
+/** The NATS credential options; without any, the embedded default's under --data are used. */
+export function natsCredentialOptions(): Option[] {
+  return [
+    new Option('--nats-creds <file>', 'NATS credentials file (.creds: a user JWT and its seed)').env('GUICHET_NATS_CREDS'),
+    new Option('--nats-user <user>', 'NATS user (or nats://user:password@host:port)').env('GUICHET_NATS_USER'),
+    new Option('--nats-password <password>', 'NATS password of --nats-user').env('GUICHET_NATS_PASSWORD'),
+    new Option('--nats-token <token>', 'NATS token (or nats://token@host:port)').env('GUICHET_NATS_TOKEN'),
+    new Option('--nats-nkey <file>', 'file holding the NATS nkey seed to sign in with').env('GUICHET_NATS_NKEY'),
+    new Option('--nats-tls-ca <file>', 'TLS to NATS: the CA certificate the server is checked against').env('GUICHET_NATS_TLS_CA'),
+    new Option('--nats-tls-cert <file>', 'TLS to NATS: client certificate').env('GUICHET_NATS_TLS_CERT'),
+    new Option('--nats-tls-key <file>', 'TLS to NATS: key of the client certificate').env('GUICHET_NATS_TLS_KEY'),
+  ];
+}
+
+export function natsCredentials(flags: NatsFlags): NatsCredentials {
+  const c: NatsCredentials = {};
+  if (flags.natsCreds) c.credsFile = flags.natsCreds;
+  if (flags.natsUser) c.user = flags.natsUser;
+  if (flags.natsPassword) c.password = flags.natsPassword;
+  if (flags.natsToken) c.token = flags.natsToken;
+  if (flags.natsNkey) c.nkeyFile = flags.natsNkey;
+  if (flags.natsTlsCa) c.tlsCa = flags.natsTlsCa;
+  if (flags.natsTlsCert) c.tlsCert = flags.natsTlsCert;
+  if (flags.natsTlsKey) c.tlsKey = flags.natsTlsKey;
+  return c;
+}
+
+/** Whether the flags or the URL name who to be (TLS alone is not a name). */
+export function namesAUser(credentials: NatsCredentials, urls: string): boolean {
+  const { user, token, credsFile, nkeyFile } = credentials;
+  return user !== undefined || token !== undefined || credsFile !== undefined || nkeyFile !== undefined || /:\/\/[^/,\s]*@/.test(urls);
 }
 
 /** Client commands' connection options. */

@@ -2,20 +2,38 @@
  * Starts one guichet node: connect to NATS, ensure the stream, replay it into the actors,
  * then open the TCP gateway. The CLI's `server` command and the tests both start here.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { newId } from './ids.js';
 import { Registry, type StartupReport } from './actors/registry.js';
-import { SnapshotStore } from './events/snapshots.js';
+import { ConcertSnapshots } from './actors/snapshot-store.js';
+import { SnapshotStream } from './events/snapshots.js';
 import { catalogDifferences, type Concert } from './catalog.js';
+import { readCatalogRecord, writeCatalogRecord } from './catalog-record.js';
+import { continuityProblem, LogWentBackwards, markOf, type LogMark } from './events/continuity.js';
 import type { EventStore } from './events/store.js';
+import { STREAM_NAME } from './events/subjects.js';
 import { openEventStore } from './events/open.js';
+import { guardStream } from './events/stream-guard.js';
+import { connectNats, isAuthenticationError, redactedError, redactUrls, type NatsCredentials } from './nats-connection.js';
 import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 import { plural } from './plural.js';
 
 export interface GuichetOptions {
+  /** NATS URL(s), comma-separated; user info in them (`nats://user:password@…`) is used. */
   natsUrl: string;
+  /** Credentials to NATS besides the URL's user info; the gateway role's (nats-roles.conf). */
+  nats?: NatsCredentials;
+  /** Admin credentials, used only to update an existing stream in place (the embedded NATS's `guichet server` has them). */
+  adminNats?: NatsCredentials;
+  /** HMAC key authenticating snapshots and the catalog record; without it neither is read nor written. */
+  snapshotKey?: string;
+  /** Start even on a log that ends before, or is not, the one the last gateways saw. */
+  acceptLogReset?: boolean;
+  /** How often a running gateway checks that its stream is still there, unchanged (ms; default 5 s). */
+  streamCheckMs?: number;
   host: string;
   port: number;
   catalog: readonly Concert[];
@@ -53,11 +71,11 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   const gatewayId = options.gatewayId ?? `gw-${newId()}`;
   const started = performance.now();
   const natsWaitMs = options.natsWaitMs ?? 60_000;
+  const shownUrl = redactUrls(options.natsUrl);
   // A gateway started before its NATS (a machine booting, a cluster coming up) waits for it.
   const nc = await retryWhileWaiting(
     () =>
-      connect({
-        servers: options.natsUrl.split(','),
+      connectNats(options.natsUrl, options.nats ?? {}, {
         name: `guichet ${gatewayId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
@@ -67,28 +85,37 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       }),
     {
       waitMs: natsWaitMs,
-      onWait: (reason, waitedMs) => log.warn(`waiting for NATS at ${options.natsUrl} (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
+      onWait: (reason, waitedMs) => log.warn(`waiting for NATS at ${shownUrl} (${(waitedMs / 1000).toFixed(1)} s so far): ${redactUrls(reason)}`),
       // Wrong credentials or a refused TLS handshake do not mend by waiting.
-      isPermanent: (err) => err instanceof Error && /authoriz|authentic|tls|certificate/i.test(err.message),
+      isPermanent: isAuthenticationError,
       giveUp: (err, waitedMs) =>
-        new Error(`cannot reach NATS at ${options.natsUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${(err as Error).message}`, { cause: err }),
+        new Error(`cannot reach NATS at ${shownUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${redactedError(err).message}`, { cause: err }),
     },
   );
+  const update = options.adminNats ? (config: StreamConfig) => updateAsAdmin(options.natsUrl, options.adminNats!, config) : undefined;
   try {
     const store = await openEventStore(nc, {
       replicas: options.replicas ?? 1,
       waitMs: natsWaitMs,
-      onNote: (line) => log.info(line),
       onWait: (reason, waitedMs) => log.warn(`waiting for JetStream (${(waitedMs / 1000).toFixed(1)} s so far): ${reason}`),
+      ...(update ? { update } : {}),
+      onUpdated: (message) => log.info(message),
     });
-    const snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;
-    let snapshots: SnapshotStore | undefined;
-    if (snapshotIntervalMs > 0) {
-      snapshots = new SnapshotStore(store);
-      await snapshots.ensure(options.replicas ?? 1);
-      await compareCatalogs(snapshots, options.catalog, gatewayId, log);
+    const stream = (await store.streamInfo(STREAM_NAME))!;
+    let snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;
+    if (snapshotIntervalMs > 0 && !options.snapshotKey) {
+      log.warn('no snapshot key: snapshots are neither read nor written, and the log is not checked against the one the last gateways saw');
+      snapshotIntervalMs = 0;
     }
     const maxSeats = options.maxSeats ?? options.maxHolds;
+    let records: SnapshotStream | undefined;
+    let mark: LogMark | undefined;
+    if (snapshotIntervalMs > 0) {
+      records = new SnapshotStream(store, options.snapshotKey!);
+      await records.ensure(options.replicas ?? 1, update);
+      mark = await checkRecord(records, stream, options, gatewayId, log);
+    }
+    const snapshots = records ? new ConcertSnapshots(records) : undefined;
     const registry = new Registry({
       store,
       catalog: options.catalog,
@@ -99,7 +126,26 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
     });
     void watchConnection(nc, registry, log);
+    const guard = guardStream(store, {
+      created: stream.created,
+      intervalMs: options.streamCheckMs ?? 5_000,
+      onProblem: (problem) => {
+        registry.halt(problem);
+        log.error(
+          `${problem}. This gateway now answers every command UNAVAILABLE and will not re-create or change the stream: ` +
+            'restore it from a backup (docs/operations.md, "Backing up and restoring the stream"), then restart the gateways',
+        );
+      },
+    });
     const replay = await registry.start();
+    // How far the log went, left for the next gateway with every snapshot round and at stop.
+    const leaveMark = async () => {
+      if (!records || !mark || !registry.isAvailable || registry.streamPosition <= mark.lastSeq) return;
+      mark = { ...mark, lastSeq: registry.streamPosition };
+      await writeCatalogRecord(records, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: mark }).catch(() => undefined);
+    };
+    const markTimer = records ? setInterval(() => void leaveMark(), snapshotIntervalMs) : undefined;
+    markTimer?.unref();
     const startup = { ...replay, ms: Math.round(performance.now() - started) };
     log.info(`start-up: ${describeStartup(startup, options.catalog.length)}`);
     const gateway = await startGateway({
@@ -121,7 +167,10 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       gatewayId,
       startup,
       async close() {
+        guard.stop();
+        clearInterval(markTimer);
         await gateway.close();
+        await leaveMark();
         await registry.stop();
         await nc.drain().catch(() => nc.close());
       },
@@ -132,20 +181,51 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   }
 }
 
-/** Warns when the last gateway started with another catalog, then leaves ours for the next. */
-async function compareCatalogs(snapshots: SnapshotStore, catalog: readonly Concert[], gatewayId: string, log: Logger): Promise<void> {
-  const previous = await snapshots.readCatalog();
-  const differences = previous ? catalogDifferences(catalog, previous.catalog) : [];
-  if (previous && differences.length > 0) {
-    log.warn(
-      `this gateway's catalog differs from the one gateway ${previous.gatewayId} started with at ${previous.at} ` +
-        `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`,
-    );
+/**
+ * Reads the catalog record the last gateway left: warns when it started with another catalog,
+ * refuses to start when the log went backwards since (unless told to accept it), then leaves
+ * this gateway's record for the next. Returns the mark it left.
+ */
+async function checkRecord(records: SnapshotStream, stream: StreamInfo, options: GuichetOptions, gatewayId: string, log: Logger): Promise<LogMark> {
+  const read = await readCatalogRecord(records);
+  let seen = 0;
+  if ('unusable' in read) {
+    log.warn(`the catalog record the last gateway left is unusable (${read.unusable}): the log cannot be checked against the one it saw`);
+  } else if ('record' in read) {
+    const previous = read.record;
+    const differences = catalogDifferences(options.catalog, previous.catalog);
+    if (differences.length > 0) {
+      log.warn(
+        `this gateway's catalog differs from the one gateway ${previous.gatewayId} started with at ${previous.at} ` +
+          `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`,
+      );
+    }
+    const problem = previous.log && continuityProblem(previous.log, stream);
+    if (problem && !options.acceptLogReset) {
+      const refusal = new LogWentBackwards(problem);
+      log.error(refusal.message);
+      throw refusal;
+    }
+    if (problem) log.warn(`${problem}; accepted (--accept-log-reset): this log is the log from now on`);
+    else seen = previous.log?.lastSeq ?? 0;
   }
+  const mark = markOf(stream, seen);
   // A check, not a condition of starting: a failed write is said and the start goes on.
-  await snapshots.writeCatalog({ gatewayId, at: new Date().toISOString(), catalog: [...catalog] }).catch((err: Error) => {
-    log.warn(`could not leave this gateway's catalog for the next to compare with: ${err.message}`);
+  await writeCatalogRecord(records, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: mark }).catch((err: Error) => {
+    log.warn(`could not leave this gateway's catalog record for the next to compare with: ${err.message}`);
   });
+  return mark;
+}
+
+/** Updates the stream's configuration over a connection of its own with admin rights. */
+async function updateAsAdmin(natsUrl: string, admin: NatsCredentials, config: StreamConfig): Promise<void> {
+  const nc = await connectNats(natsUrl, admin, { name: 'guichet stream update' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.update(config.name, config);
+  } finally {
+    await nc.close();
+  }
 }
 
 /** One line on where a start began and what it replayed, for the logs. */

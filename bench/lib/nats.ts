@@ -1,20 +1,24 @@
 /**
  * A nats-server for one benchmark: loopback, a free port, a JetStream store in a temporary
  * directory (or a kept one, for the cold-start log), `sync_interval: always` like nats.conf
- * or the server's default (flush every 2 minutes).
+ * or the server's default (flush every 2 minutes). Authentication on with guichet's roles, as
+ * in the tests: `url` carries the gateway's credentials (a URL with user info, which
+ * src/nats-connection.ts reads), `urlFor` another role's.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '../../src/nats-connection.js';
 import { freePort, waitForPort } from './net.js';
-import { waitForJetStream } from '../../test/support/nats.js';
+import { authorizationLines, rolePasswords, waitForJetStream, withUser, type Role } from '../../test/support/nats.js';
 
 export type SyncSetting = 'always' | 'default';
 
 export interface BenchNats {
   url: string;
+  urlFor(role: Role): string;
   port: number;
   pid: number;
   sync: SyncSetting;
@@ -37,6 +41,7 @@ export async function startNats(options: { sync: SyncSetting; storeDir?: string 
   const storeDir = options.storeDir ?? join(work, 'store');
   await mkdir(storeDir, { recursive: true });
   const conf = join(work, 'nats.conf');
+  const passwords = rolePasswords();
   await writeFile(
     conf,
     [
@@ -46,6 +51,7 @@ export async function startNats(options: { sync: SyncSetting; storeDir?: string 
       `  store_dir: ${JSON.stringify(storeDir)}`,
       ...(options.sync === 'always' ? ['  sync_interval: always'] : []),
       '}',
+      ...(await authorizationLines(work, passwords)),
       '',
     ].join('\n'),
   );
@@ -59,15 +65,17 @@ export async function startNats(options: { sync: SyncSetting; storeDir?: string 
     proc.once('exit', (code) => reject(new Error(`nats-server exited (${code}) during start: ${stderr}`))),
   );
   exited.catch(() => undefined);
-  const url = `nats://127.0.0.1:${port}`;
-  await Promise.race([waitForPort(port, 15_000).then(() => waitForJetStream(url, 30_000)), exited]);
+  const plain = `nats://127.0.0.1:${port}`;
+  const url = withUser(plain, 'gateway', passwords);
+  await Promise.race([waitForPort(port, 15_000).then(() => waitForJetStream(withUser(plain, 'admin', passwords), 30_000)), exited]);
   return {
     url,
+    urlFor: (role) => withUser(plain, role, passwords),
     port,
     pid: proc.pid!,
     sync: options.sync,
     storeDir,
-    connect: () => connect({ servers: url }),
+    connect: () => connectNats(url, {}),
     async stop() {
       if (proc.exitCode === null) {
         const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

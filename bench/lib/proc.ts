@@ -62,7 +62,8 @@ export async function spawnGateway(
       '--gateway-id', options.gatewayId ?? 'gw-bench',
       ...(options.args ?? []),
     ],
-    options,
+    // One snapshot key for every benchmark gateway (a restart reads its predecessor's snapshots).
+    { ...options, env: { GUICHET_SNAPSHOT_KEY: 'bench-snapshot-key-0123456789abcdef012345', ...options.env } },
   );
 }
 

@@ -4,6 +4,12 @@
  *
  *   node counter.js [--nats nats://127.0.0.1:4222] [--durable sales-counter]
  *                   [--state ./sales-counter.json] [--once]
+ *                   [--creds file | --nkey seed-file | --user u --password p | --token t]
+ *                   [--tls-ca file] [--tls-cert file --tls-key file]
+ *
+ * It signs in as a reader (docs/events.md, "Authentication"): user info in the URL
+ * (nats://user:password@host:port, nats://token@host:port) works too; the NATS client drops
+ * it, so it is read here.
  *
  * It reads the TICKETS stream through a durable pull consumer, so it resumes where it
  * stopped; it keeps its counts and the last stream sequence it counted in a state file, saved
@@ -20,7 +26,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, nkeyAuthenticator, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 
 const STREAM = 'TICKETS';
@@ -53,8 +59,37 @@ const { values } = parseArgs({
     durable: { type: 'string', default: 'sales-counter' },
     state: { type: 'string', default: './sales-counter.json' },
     once: { type: 'boolean', default: false },
+    creds: { type: 'string' },
+    nkey: { type: 'string' },
+    user: { type: 'string' },
+    password: { type: 'string' },
+    token: { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
 });
+
+/** The connection options: servers without user info, and the credentials given or found in a URL. */
+async function connectionOptions(): Promise<NodeConnectionOptions> {
+  const options: NodeConnectionOptions = { name: `sales-counter ${values.durable}`, servers: [] };
+  for (const raw of values.nats.split(',')) {
+    const url = new URL(raw.trim());
+    if (url.username && options.user === undefined && options.token === undefined) {
+      if (url.password) [options.user, options.pass] = [decodeURIComponent(url.username), decodeURIComponent(url.password)];
+      else options.token = decodeURIComponent(url.username);
+    }
+    (options.servers as string[]).push(`${url.protocol}//${url.host}`);
+  }
+  if (values.user) [options.user, options.pass] = [values.user, values.password];
+  if (values.token) options.token = values.token;
+  if (values.creds) options.authenticator = credsAuthenticator(await readFile(values.creds));
+  if (values.nkey) options.authenticator = nkeyAuthenticator(new TextEncoder().encode((await readFile(values.nkey, 'utf8')).trim()));
+  if (values['tls-ca'] || values['tls-cert']) {
+    options.tls = { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'] };
+  }
+  return options;
+}
 
 async function loadState(path: string): Promise<State> {
   try {
@@ -113,7 +148,7 @@ function count(state: State, msg: JsMsg): string | undefined {
   }
 }
 
-const nc = await connect({ servers: values.nats.split(','), name: `sales-counter ${values.durable}` });
+const nc = await connect(await connectionOptions());
 try {
   const jsm = await jetstreamManager(nc);
   // The durable consumer: created once, then found again on every start.

@@ -14,7 +14,7 @@ import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type C
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import type { ConcertSnapshot } from './snapshot.js';
-import type { SnapshotStore } from '../events/snapshots.js';
+import type { ConcertSnapshots } from './snapshot-store.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
 
@@ -36,7 +36,7 @@ export interface RegistryOptions {
   /** When actors group waiting commands into one atomic batch (default: by measured costs, one policy for all concerts). */
   batching?: BatchPolicy;
   /** Start from concerts' snapshots and write them every `intervalMs` and at stop (absent: neither). */
-  snapshots?: { store: SnapshotStore; intervalMs: number; onProblem?: (message: string) => void };
+  snapshots?: { store: ConcertSnapshots; intervalMs: number; onProblem?: (message: string) => void };
 }
 
 /** What start-up did: events replayed, from where, and the snapshots it started from. */
@@ -74,6 +74,8 @@ export class Registry {
   /** Highest stream sequence seen by the follower. */
   private position = 0;
   private available = true;
+  /** Why the log cannot be trusted any more (its stream deleted or changed): writes stop for good. */
+  private halted?: string;
   /** Per concert: the last event folded into its state (sequence and id). */
   private readonly lastApplied = new Map<string, { seq: number; id: string }>();
   /** Per concert: the last event the follower delivered to it. */
@@ -283,13 +285,24 @@ export class Registry {
   }
 
   get isAvailable(): boolean {
-    return this.available;
+    return this.available && this.halted === undefined;
+  }
+
+  /**
+   * The log's stream vanished or changed under this gateway: from now on every command is
+   * answered UNAVAILABLE, until an operator has looked and restarted the gateway.
+   */
+  halt(reason: string): void {
+    this.halted ??= reason;
   }
 
   /** Sends a command to its concert's actor and waits for the outcome; rejects with a GuichetError. */
   execute(concert: string, command: ConcertCommand): Promise<Outcome> {
     const actor = this.actors.get(concert);
     if (!actor) return Promise.reject(new GuichetError('NO_SUCH_CONCERT', `no concert ${concert}`));
+    if (this.halted !== undefined) {
+      return Promise.reject(new GuichetError('UNAVAILABLE', 'the event log is not in a state this gateway can trust; an operator has been told'));
+    }
     if (!this.available) {
       return Promise.reject(new GuichetError('UNAVAILABLE', 'the event store is not reachable; try again shortly'));
     }

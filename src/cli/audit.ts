@@ -4,7 +4,10 @@
  * Exits 1 when a check fails, naming the offending events.
  */
 import { Command, Option } from 'commander';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { natsCredentialOptions, SERVER_DEFAULTS, type NatsFlags } from '../config.js';
+import { connectNats as connectWith, redactUrls } from '../nats-connection.js';
+import { credentialsOrEmbedded, type Role } from './embedded-secrets.js';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { loadCatalog } from '../catalog.js';
 import { EventStore } from '../events/store.js';
@@ -19,21 +22,34 @@ import { plural } from '../plural.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
-/** `--nats <url>` for the commands that read the stream directly (audit, tail). */
-export function natsOption(): Option {
-  return new Option('--nats <url>', 'NATS server(s) holding the TICKETS stream, comma-separated')
-    .env('GUICHET_NATS')
-    .default(DEFAULT_NATS_URL);
+/** The flags of the commands that read the stream directly (audit, tail). */
+export interface ReaderFlags extends NatsFlags {
+  nats: string;
+  data: string;
 }
 
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url.split(','), name }).catch((err: Error) => {
-    throw new Error(`cannot reach NATS at ${url}: ${err.message}`);
+/** `--nats <url>`, its credentials and `--data` for the commands that read the stream directly (audit, tail). */
+export function natsOptions(): Option[] {
+  return [
+    new Option('--nats <url>', 'NATS server(s) holding the TICKETS stream, comma-separated').env('GUICHET_NATS').default(DEFAULT_NATS_URL),
+    new Option('--data <dir>', "the embedded NATS's data directory, where the reader's key is found when no credentials are given")
+      .env('GUICHET_DATA')
+      .default(SERVER_DEFAULTS.data),
+    ...natsCredentialOptions(),
+  ];
+}
+
+/** Connects as the reader (or `role`): the credentials given, else the embedded default's under --data. */
+export async function connectNats(flags: ReaderFlags, name: string, role: Role = 'reader'): Promise<NatsConnection> {
+  const credentials = credentialsOrEmbedded(flags, flags.nats, flags.data, role);
+  return connectWith(flags.nats, credentials, { name }).catch((err: Error) => {
+    throw new Error(`cannot reach NATS at ${redactUrls(flags.nats)}: ${err.message}`);
   });
 }
 
 /** The store, if the stream is there; an error that says so otherwise. */
-export async function openStream(nc: NatsConnection, url: string): Promise<EventStore> {
+export async function openStream(nc: NatsConnection, givenUrl: string): Promise<EventStore> {
+  const url = redactUrls(givenUrl);
   const store = await EventStore.open(nc);
   try {
     await store.jsm.streams.info(STREAM_NAME);
@@ -51,8 +67,7 @@ export function concertArgument(value: string): string {
   return value;
 }
 
-export interface AuditFlags {
-  nats: string;
+export interface AuditFlags extends ReaderFlags {
   concert?: string;
   until?: string;
   concerts?: string;
@@ -60,14 +75,15 @@ export interface AuditFlags {
 }
 
 export function auditCommand(): Command {
-  return new Command('audit')
+  const command = new Command('audit')
     .description('replay the event log, check every booking rule, and report per concert (exit 1 when a check fails)')
-    .addOption(natsOption())
     .option('--concert <id>', 'only this concert')
     .option('--until <point>', 'as of a stream sequence (1234), a time (2027-02-12T20:30:00Z, 2027-02-12) or a time ago (15m, 2h, 7d)')
     .addOption(new Option('--concerts <file>', 'JSON catalog, for the capacity of each concert (default: the demo catalog)').env('GUICHET_CONCERTS'))
     .option('--json', 'print the report as one JSON document', false)
     .action((flags: AuditFlags) => runAudit(flags));
+  for (const option of natsOptions()) command.addOption(option);
+  return command;
 }
 
 export async function runAudit(flags: AuditFlags): Promise<void> {
@@ -82,7 +98,7 @@ export async function runAudit(flags: AuditFlags): Promise<void> {
   }
   const catalog = await loadCatalog(flags.concerts);
   const capacities = new Map(catalog.map((c) => [c.id, c.capacity]));
-  const nc = await connectNats(flags.nats, 'guichet audit');
+  const nc = await connectNats(flags, 'guichet audit');
   try {
     const store = await openStream(nc, flags.nats);
     if (concert) await checkKnownConcert(store, concert, flags.concerts ? catalog : undefined);

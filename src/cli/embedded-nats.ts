@@ -33,7 +33,14 @@ export function natsServerVersion(): string | undefined {
   return /v?(\d+\.\d+\.\d+)/.exec(probe.stdout)?.[1];
 }
 
-export async function startEmbeddedNats(options: { config: string; dataDir: string; port: number; log: (line: string) => void }): Promise<EmbeddedNats> {
+export async function startEmbeddedNats(options: {
+  config: string;
+  dataDir: string;
+  port: number;
+  /** Variables the configuration reads (the users' public keys). */
+  env?: Record<string, string>;
+  log: (line: string) => void;
+}): Promise<EmbeddedNats> {
   const version = natsServerVersion();
   if (!version) throw new Error(INSTALL_HINT);
   const [major = 0, minor = 0] = version.split('.').map(Number);
@@ -50,7 +57,7 @@ export async function startEmbeddedNats(options: { config: string; dataDir: stri
     );
   }
   const child: ChildProcess = spawn('nats-server', ['-c', options.config, '-p', String(options.port)], {
-    env: { ...process.env, GUICHET_NATS_STORE: store },
+    env: { ...process.env, ...options.env, GUICHET_NATS_STORE: store },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

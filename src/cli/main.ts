@@ -11,6 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
 import { auditCommand } from './audit.js';
 import { tailCommand } from './tail.js';
+import { natsKeysCommand, upgradeStreamCommand } from './admin.js';
 import * as oneshot from './oneshot.js';
 import { UsageError, type ClientFlags } from './oneshot.js';
 import { runServer } from './server.js';
@@ -66,8 +67,9 @@ clientCommand('watch', 'follow the seats of a concert live (Ctrl-C to stop)')
   .argument('<concert>', 'concert id')
   .action(async (concert: string, flags: ClientFlags) => (await import('./watch.js')).watch(flags, concert));
 
-// Readers of the event log itself (NATS, not the gateway), with the program's error handling.
-for (const cmd of [auditCommand(), tailCommand()]) program.addCommand(cmd.copyInheritedSettings(program));
+// Readers of the event log itself (NATS, not the gateway) and NATS administration, with the
+// program's error handling.
+for (const cmd of [auditCommand(), tailCommand(), upgradeStreamCommand(), natsKeysCommand()]) program.addCommand(cmd.copyInheritedSettings(program));
 
 async function interactive(host: string, port: string): Promise<void> {
   const { runInteractive } = await import('./interactive.js');

@@ -2,11 +2,13 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { loadCatalog } from '../catalog.js';
-import { maxSeatsOf, type ServerConfig } from '../config.js';
+import { maxSeatsOf, natsCredentials, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
+import type { NatsCredentials } from '../nats-connection.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { plural } from '../plural.js';
+import { credentialsOrEmbedded, ensureEmbeddedSecrets, ensureSnapshotKey, publicKeyEnvironment } from './embedded-secrets.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
@@ -15,17 +17,34 @@ export async function runServer(config: ServerConfig): Promise<void> {
     log.warn(`--max-holds (GUICHET_MAX_HOLDS) is deprecated: it is now --max-seats (GUICHET_MAX_SEATS), seats across a connection's holds`);
   }
   let embedded: EmbeddedNats | undefined;
+  let nats: NatsCredentials;
+  let adminNats: NatsCredentials | undefined;
+  let snapshotKey = config.snapshotKey;
   if (!config.nats) {
+    // The embedded default secures itself: its users' keys are made under --data at first start.
+    const secrets = await ensureEmbeddedSecrets(config.data);
     embedded = await startEmbeddedNats({
       config: findConfig(config.natsConfig),
       dataDir: config.data,
       port: config.natsPort,
+      env: publicKeyEnvironment(secrets),
       log: (line) => log.info(line),
     });
+    nats = { ...natsCredentials(config), nkeyFile: secrets.seedFiles.gateway };
+    // Only to update the stream in place (allow_atomic), which the gateway role may not.
+    adminNats = { nkeyFile: secrets.seedFiles.admin };
+    snapshotKey ??= secrets.snapshotKey;
+  } else {
+    nats = credentialsOrEmbedded(config, config.nats, config.data, 'gateway');
+    snapshotKey ??= await ensureSnapshotKey(config.data);
   }
   let lastReport = 0;
   const node = await startGuichet({
     natsUrl: config.nats ?? embedded!.url,
+    nats,
+    ...(adminNats ? { adminNats } : {}),
+    snapshotKey,
+    acceptLogReset: config.acceptLogReset,
     host: config.host,
     port: config.port,
     catalog,

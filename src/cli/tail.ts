@@ -7,12 +7,11 @@ import { decodeEvent, EVENT_TYPES, type EventType, type StoredEvent } from '../e
 import type { EventStore } from '../events/store.js';
 import { parseLogPoint, type LogPoint } from '../audit/point.js';
 import { readLog, type LogReading } from '../audit/reader.js';
-import { concertArgument, connectNats, natsOption, openStream } from './audit.js';
+import { concertArgument, connectNats, natsOptions, openStream, type ReaderFlags } from './audit.js';
 import { UsageError } from './oneshot.js';
 import { checkKnownConcert } from './known-concert.js';
 
-export interface TailFlags {
-  nats: string;
+export interface TailFlags extends ReaderFlags {
   concert?: string;
   type?: string;
   from: string;
@@ -20,14 +19,15 @@ export interface TailFlags {
 }
 
 export function tailCommand(): Command {
-  return new Command('tail')
+  const command = new Command('tail')
     .description('follow the events live, one line each (Ctrl-C to stop)')
-    .addOption(natsOption())
     .option('--concert <id>', 'only this concert')
     .option('--type <types>', `only these event types, comma-separated (${EVENT_TYPES.join(', ')})`)
     .option('--from <point>', 'start at a stream sequence (1234), a time (2027-02-12T20:30:00Z), a time ago (15m) or new', 'new')
     .option('--json', 'print each event as JSON: its stream sequence and envelope', false)
     .action((flags: TailFlags) => runTail(flags));
+  for (const option of natsOptions()) command.addOption(option);
+  return command;
 }
 
 export interface TailOptions {
@@ -101,7 +101,7 @@ export async function runTail(flags: TailFlags): Promise<void> {
   } catch (err) {
     throw new UsageError(`--from: ${(err as Error).message}`);
   }
-  const nc = await connectNats(flags.nats, 'guichet tail');
+  const nc = await connectNats(flags, 'guichet tail');
   try {
     const store = await openStream(nc, flags.nats);
     if (concert) await checkKnownConcert(store, concert);

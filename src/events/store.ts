@@ -51,8 +51,55 @@ export class UnsupportedServerError extends Error {
 export interface StreamOptions {
   /** Stream replicas (R1 on one server, R3 on a cluster). */
   replicas?: number;
-  /** Told about a change made to an existing stream (one line). */
-  onNote?: (line: string) => void;
+  /** Updates the stream's configuration with admin rights (absent: the gateway has none). */
+  update?: (config: StreamConfig) => Promise<void>;
+  /** Told when the stream was updated in place. */
+  onUpdated?: (message: string) => void;
+}
+
+/** The configuration `TICKETS` is created with. */
+export function ticketsStreamConfig(replicas: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name: STREAM_NAME,
+    subjects: [ALL_EVENTS],
+    storage: StorageType.File,
+    num_replicas: replicas,
+    deny_delete: true,
+    deny_purge: true,
+    duplicate_window: TWO_MINUTES_NS,
+    allow_direct: true,
+    allow_atomic: true,
+  };
+}
+
+/**
+ * What, in a `TICKETS` stream's settings, could drop, expire or rewrite events (empty: none).
+ * A limit (messages, bytes, age, messages per subject) drops the oldest events once reached,
+ * whatever the discard policy says about new ones; rollup headers purge a subject; message
+ * TTLs expire events.
+ */
+export function streamProblems(c: StreamConfig): string[] {
+  const problems: string[] = [];
+  if (!c.subjects?.includes(ALL_EVENTS)) problems.push(`subjects ${JSON.stringify(c.subjects)}, not ${ALL_EVENTS}`);
+  if (c.storage !== StorageType.File) problems.push(`storage ${c.storage}, not file`);
+  if (!c.deny_delete) problems.push('deny_delete off (messages can be deleted)');
+  if (!c.deny_purge) problems.push('deny_purge off (the stream can be purged)');
+  if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) problems.push('duplicate_window under 2 minutes');
+  const limits: [string, number | undefined][] = [
+    ['max_msgs', c.max_msgs],
+    ['max_bytes', c.max_bytes],
+    ['max_age', c.max_age],
+    ['max_msgs_per_subject', c.max_msgs_per_subject],
+  ];
+  for (const [name, value] of limits) {
+    if ((value ?? 0) > 0) problems.push(`${name} ${value} (older events are dropped past it)`);
+  }
+  if (c.discard_new_per_subject) problems.push('discard_new_per_subject on');
+  if (c.allow_rollup_hdrs) problems.push('allow_rollup_hdrs on (a message can purge its subject)');
+  if (c.allow_msg_ttl) problems.push('allow_msg_ttl on (messages can expire)');
+  if (c.sealed) problems.push('sealed (no event can be appended)');
+  if (c.mirror) problems.push('it is a mirror');
+  return problems;
 }
 
 /** The oldest nats-server guichet runs on: 2.12 brought atomic batch publish (ADR-50). */
@@ -166,38 +213,37 @@ export class EventStore {
     }
   }
 
-  /** Creates the `TICKETS` stream, or checks the existing one has the settings the log needs. */
+  /**
+   * Creates the `TICKETS` stream, or checks that the existing one has the settings the log
+   * needs. An existing stream without `allow_atomic` is updated in place only through
+   * `options.update`, a connection with admin rights: the gateway role may not update streams.
+   */
   async ensureStream(options: StreamOptions = {}): Promise<void> {
-    const wanted: Partial<StreamConfig> & { name: string } = {
-      name: STREAM_NAME,
-      subjects: [ALL_EVENTS],
-      storage: StorageType.File,
-      num_replicas: options.replicas ?? 1,
-      deny_delete: true,
-      deny_purge: true,
-      duplicate_window: TWO_MINUTES_NS,
-      allow_direct: true,
-      allow_atomic: true,
-    };
+    const wanted = ticketsStreamConfig(options.replicas ?? 1);
     this.checkServerVersion();
     const info = await this.streamInfo(STREAM_NAME);
     if (!info) {
       await this.jsm.streams.add(wanted);
       return;
     }
-    const c = info.config;
-    const drift: string[] = [];
-    if (!c.subjects?.includes(ALL_EVENTS)) drift.push(`subjects ${JSON.stringify(c.subjects)}`);
-    if (c.storage !== StorageType.File) drift.push(`storage ${c.storage}`);
-    if (!c.deny_delete || !c.deny_purge) drift.push('deny_delete/deny_purge off');
-    if ((c.duplicate_window ?? 0) < TWO_MINUTES_NS) drift.push('duplicate_window < 2 min');
-    if (drift.length > 0) {
-      throw new StreamSettingsError(`stream ${STREAM_NAME} exists with settings the log cannot use: ${drift.join(', ')}`);
+    const problems = streamProblems(info.config);
+    if (problems.length > 0) {
+      throw new StreamSettingsError(
+        `stream ${STREAM_NAME} exists with settings under which the log could lose or change events: ${problems.join('; ')}. ` +
+          'Refusing to start on it: an administrator must fix the stream (docs/operations.md, "Security")',
+      );
     }
-    if (!c.allow_atomic) {
+    if (!info.config.allow_atomic) {
+      if (!options.update) {
+        throw new StreamSettingsError(
+          `stream ${STREAM_NAME} has no allow_atomic (it was made by an older guichet), and updating a stream needs admin rights, ` +
+            'which a gateway does not have: run once `guichet upgrade-stream --nats <url>` with the admin credentials ' +
+            '(e.g. --nats-nkey data/secrets/admin.nk), then start the gateway again',
+        );
+      }
       // A stream created before atomic batches: turning them on changes nothing stored.
-      await this.jsm.streams.update(STREAM_NAME, { ...c, allow_atomic: true });
-      options.onNote?.(`stream ${STREAM_NAME}: atomic batch publish turned on (allow_atomic), which decisions of several events need`);
+      await options.update({ ...info.config, allow_atomic: true });
+      options.onUpdated?.(`stream ${STREAM_NAME} updated in place: allow_atomic on (atomic batches of several events)`);
     }
   }
 

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { StorageType } from '@nats-io/jetstream';
 import { encodeEvent, type EventEnvelope } from '../../src/events/envelope.js';
 import { EventStore } from '../../src/events/store.js';
@@ -18,7 +18,7 @@ import { ALL_EVENTS, STREAM_NAME, subjectFor } from '../../src/events/subjects.j
 import { auditStream } from '../../src/audit/run.js';
 import type { ViolationCode } from '../../src/audit/auditor.js';
 import { generateLog, publishEvents, type GeneratedLog } from '../../bench/generate-log.js';
-import { startNats, type TestNats } from '../support/nats.js';
+import { startNats, type Role, type TestNats } from '../support/nats.js';
 import { REF, T0, booked, cancelled, held, released } from './support.js';
 
 const MAIN = join(process.cwd(), 'dist/src/cli/main.js');
@@ -42,9 +42,9 @@ interface Ctx {
   dir: string;
 }
 
-async function open(ctx: Ctx): Promise<void> {
+async function open(ctx: Ctx, role: Role = 'gateway'): Promise<void> {
   ctx.nats = await startNats();
-  ctx.nc = await connect({ servers: ctx.nats.url });
+  ctx.nc = await ctx.nats.connectAs(role);
   ctx.store = await EventStore.open(ctx.nc);
   ctx.dir = await mkdtemp(join(tmpdir(), 'guichet-audit-'));
 }
@@ -276,7 +276,7 @@ Crafted.run();
 const Holes = suite<Ctx>('audit of a stream with messages deleted');
 
 Holes.before(async (ctx) => {
-  await open(ctx);
+  await open(ctx, 'admin'); // deleting messages is an admin's act
   // A TICKETS stream made by someone else, without deny_delete: messages can go missing.
   await ctx.store.jsm.streams.add({ name: STREAM_NAME, subjects: [ALL_EVENTS], storage: StorageType.File });
 });

@@ -3,7 +3,7 @@ import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { EventStore } from '../../src/events/store.js';
 import type { Guichet } from '../../src/guichet.js';
@@ -32,7 +32,7 @@ Tail.before(async (ctx) => {
   ctx.nats = await startNats();
   ctx.gw1 = await startNode(ctx.nats, { gatewayId: 'gw-one' });
   ctx.gw2 = await startNode(ctx.nats, { gatewayId: 'gw-two' });
-  ctx.nc = await connect({ servers: ctx.nats.url });
+  ctx.nc = await ctx.nats.connect();
   ctx.store = await EventStore.open(ctx.nc);
   ctx.a = await client(ctx.gw1);
   ctx.b = await client(ctx.gw2);

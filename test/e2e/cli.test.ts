@@ -1,7 +1,7 @@
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,25 @@ Cli('server with an embedded nats-server: book, cancel, restart, keep the data, 
   assert.is(found.seat, 42, 'the booking survived the restart of server and embedded NATS');
   const cancelled = await guichet(ctx, 'cancel', reference!, '--last', 'Le Gall');
   assert.match(cancelled.stdout, /Cancelled \d{10}: seat 42/);
+
+  // The embedded NATS secured itself: owner-only keys under --data, no anonymous access, and
+  // audit and tail find the reader's key there by themselves.
+  const secrets = join(ctx.dir, 'data', 'secrets');
+  for (const file of ['gateway.nk', 'reader.nk', 'admin.nk', 'snapshot.key']) {
+    assert.is((await stat(join(secrets, file))).mode & 0o777, 0o600, file);
+  }
+  assert.is((await stat(secrets)).mode & 0o777, 0o700);
+  const nats = `nats://127.0.0.1:${ctx.natsPort}`;
+  const audit = await run(process.execPath, [MAIN, 'audit', '--nats', nats, '--data', join(ctx.dir, 'data'), '--json'], { cwd: ctx.dir });
+  assert.is((JSON.parse(audit.stdout) as { events: number }).events, 15, 'seat 42 held, booked, cancelled; two groups of 3 held and booked');
+  const tail = await run(process.execPath, [MAIN, 'tail', '--nats', nats, '--from', '1'], { cwd: ctx.dir, timeout: 2_000, killSignal: 'SIGINT' }).catch(
+    (e: { stdout: string }) => e,
+  );
+  assert.match(tail.stdout, /SeatBooked seat 42 booked for Jean Pierre Le Gall/);
+  const anonymous = await run(process.execPath, [MAIN, 'audit', '--nats', nats, '--data', join(ctx.dir, 'elsewhere')], { cwd: ctx.dir }).catch(
+    (e: { stderr: string }) => e,
+  );
+  assert.match(anonymous.stderr, /Authorization Violation/);
   assert.is(await stopServer(ctx, 'SIGINT'), 0, 'SIGINT exits 0');
   // The embedded nats-server stopped with it: its port is free again.
   const probe = await run(process.execPath, ['-e', `require('net').connect(${ctx.natsPort},'127.0.0.1').on('connect',()=>process.exit(1)).on('error',()=>process.exit(0))`]).then(

@@ -7,7 +7,6 @@
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
-import { connect } from '@nats-io/transport-node';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
 import { EventStore } from '../../src/events/store.js';
@@ -62,7 +61,7 @@ Race('exactly one winner per seat, every loser told SEAT_TAKEN, and the log hold
   assert.equal(references.map((r) => r.seat).sort((x, y) => x - y), Array.from({ length: SEATS }, (_, i) => i + 1));
 
   // The log, folded: exactly those seats booked, under those references; nothing else held.
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   try {
     const store = await EventStore.open(nc);
     const events = await store.readConcert('hot', 0);

@@ -6,8 +6,9 @@
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import type { Guichet } from '../../src/guichet.js';
-import { SnapshotStore } from '../../src/events/snapshots.js';
-import { client, recordingLog, rejectsWith, startNats, startNode, TEST_CATALOG, type TestNats } from '../support/guichet.js';
+import { SnapshotStream } from '../../src/events/snapshots.js';
+import { ConcertSnapshots } from '../../src/actors/snapshot-store.js';
+import { client, TEST_SNAPSHOT_KEY, recordingLog, rejectsWith, startNats, startNode, TEST_CATALOG, type TestNats } from '../support/guichet.js';
 import type { GuichetClient } from '../../src/cli/client.js';
 
 const Snapshots = suite<{ nats: TestNats }>('snapshots');
@@ -116,8 +117,9 @@ Snapshots('snapshots written every 50 ms while two gateways book: a start from t
 
 Snapshots('a snapshot the log does not confirm is ignored, and that concert replayed in full', async ({ nats }) => {
   const writer = await startNode(nats, FULL_REPLAY);
-  const store = new SnapshotStore(writer.store);
-  await store.ensure(1);
+  const stream = new SnapshotStream(writer.store, TEST_SNAPSHOT_KEY);
+  await stream.ensure(1);
+  const store = new ConcertSnapshots(stream);
   const c = await client(writer);
   await book(c, 'c1', 50);
   await book(c, 'c2', 1);

@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '../../src/nats-connection.js';
 import { StorageType } from '@nats-io/jetstream';
 import { openEventStore } from '../../src/events/open.js';
 import { StreamSettingsError } from '../../src/events/store.js';
@@ -41,7 +42,7 @@ Open.after(async (ctx) => {
 });
 
 async function withConnection<T>(url: string, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: url });
+  const nc = await connectNats(url, {});
   try {
     return await fn(nc);
   } finally {
@@ -66,7 +67,8 @@ Open('a server without JetStream: a clear error at once, no waiting', async ({ p
 });
 
 Open('a stream with settings the log cannot use: a clear error at once, no waiting', async ({ nats }) => {
-  await withConnection(nats.url, async (nc) => {
+  // Made (and removed) by an admin: the gateway role may create TICKETS, but not delete it.
+  await withConnection(nats.urlFor('admin'), async (nc) => {
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'TICKETS', subjects: ['tickets.events.*'], storage: StorageType.Memory });

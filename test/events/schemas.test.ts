@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENT_TYPES, validateEnvelope } from '../../src/events/envelope.js';
 import { EventStore } from '../../src/events/store.js';
 import { ALL_EVENTS, STREAM_NAME, SUBJECT_PREFIX } from '../../src/events/subjects.js';
@@ -163,7 +163,7 @@ const HOLD_SECONDS = 2;
 Written.before(async (ctx) => {
   ctx.nats = await startNats();
   ctx.node = await startNode(ctx.nats, { holdSeconds: HOLD_SECONDS });
-  ctx.nc = await connect({ servers: ctx.nats.url });
+  ctx.nc = await ctx.nats.connect();
   ctx.store = await EventStore.open(ctx.nc);
   const a = await client(ctx.node);
   const b = await client(ctx.node);

@@ -40,7 +40,7 @@ interface Ctx {
 /** Runs the counter with --once; its exit code, output and stderr. */
 async function counter(ctx: Ctx, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [COUNTER, '--nats', ctx.nats.url, '--state', ctx.state, '--once', ...args], { timeout: 20_000 });
+    const { stdout, stderr } = await exec(process.execPath, [COUNTER, '--nats', ctx.nats.urlFor('reader'), '--state', ctx.state, '--once', ...args], { timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -6,7 +6,7 @@
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../../src/nats-connection.js';
 import { GuichetClient, type SeatEvent } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
 import { openEventStore } from '../../src/events/open.js';
@@ -148,7 +148,7 @@ Cluster('nodes killed and restarted mid-load: bookings resume, one winner per se
   const doubles = [...told.values()].filter((list) => list.length > 1).length;
 
   // Read the log back and fold it.
-  const nc = await connect({ servers: cluster.urls.split(','), maxReconnectAttempts: -1 });
+  const nc = await connectNats(cluster.urls, {}, { maxReconnectAttempts: -1 });
   // Just after the leader's node came back, JetStream may still be electing: openEventStore waits.
   const store = await openEventStore(nc, { replicas: 3, waitMs: 30_000 });
   let state: ConcertState = initialState('arena', CAPACITY);

@@ -1,13 +1,15 @@
 /**
  * A real 3-node NATS cluster with JetStream on loopback, on free ports, for the scale-out
  * tests. Each node can be killed (SIGKILL) and started again on its own store.
+ * Authentication is on with guichet's roles, as on a single test server (./nats.ts): each
+ * node's `url` and `urls` carry the gateway's credentials.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import { StorageType, jetstreamManager } from '@nats-io/jetstream';
-import { launchNatsServer, type LaunchedNatsServer } from './nats.js';
+import { connectNats } from '../../src/nats-connection.js';
+import { authorizationLines, launchNatsServer, rolePasswords, withUser, type LaunchedNatsServer, type Role } from './nats.js';
 import { freePort } from './net.js';
 
 export interface ClusterNode {
@@ -22,8 +24,10 @@ export interface ClusterNode {
 
 export interface TestCluster {
   nodes: ClusterNode[];
-  /** Every node's URL, comma-separated (what a gateway is given to fail over). */
+  /** Every node's URL, comma-separated, with the gateway's credentials (what a gateway is given to fail over). */
   urls: string;
+  /** The same with another role's credentials. */
+  urlsFor(role: Role): string;
   /** Every node's last log lines, for a failure's message. */
   logs(): string;
   stop(): Promise<void>;
@@ -38,7 +42,7 @@ export async function startCluster(size = 3, attempts = 3): Promise<TestCluster>
     const cluster = await configureCluster(size);
     try {
       await Promise.all(cluster.nodes.map((n) => n.start()));
-      await waitForStreamPlacement(cluster.urls, size);
+      await waitForStreamPlacement(cluster.urlsFor('admin'), size);
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -55,6 +59,8 @@ export async function configureCluster(size: number): Promise<TestCluster> {
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(', ');
   const nodes: ClusterNode[] = [];
+  const passwords = rolePasswords();
+  const auth = await authorizationLines(dir, passwords);
   for (let i = 0; i < size; i++) {
     const name = `n${i + 1}`;
     const store = join(dir, name);
@@ -67,6 +73,7 @@ export async function configureCluster(size: number): Promise<TestCluster> {
         `listen: 127.0.0.1:${clientPorts[i]}`,
         `jetstream { store_dir: "${store}" }`,
         `cluster { name: guichet-test, listen: 127.0.0.1:${routePorts[i]}, routes: [${routes}] }`,
+        ...auth,
       ].join('\n'),
     );
     let server: LaunchedNatsServer | undefined;
@@ -74,7 +81,7 @@ export async function configureCluster(size: number): Promise<TestCluster> {
     const port = clientPorts[i]!;
     nodes.push({
       name,
-      url: `nats://127.0.0.1:${port}`,
+      url: withUser(`nats://127.0.0.1:${port}`, 'gateway', passwords),
       get running() {
         return server !== undefined && server.child.exitCode === null;
       },
@@ -97,6 +104,7 @@ export async function configureCluster(size: number): Promise<TestCluster> {
   return {
     nodes,
     urls: nodes.map((n) => n.url).join(','),
+    urlsFor: (role) => withUser(clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(','), role, passwords),
     logs: () => nodes.map((n) => `--- ${n.name} (${n.url}) ---\n${n.log()}`).join('\n'),
     stop: async () => {
       await Promise.all(nodes.map((n) => n.kill()));
@@ -111,7 +119,7 @@ export async function configureCluster(size: number): Promise<TestCluster> {
  * Probe with exactly such a stream.
  */
 async function waitForStreamPlacement(servers: string, replicas: number): Promise<void> {
-  const nc = await connect({ servers: servers.split(','), maxReconnectAttempts: -1 });
+  const nc = await connectNats(servers, {}, { maxReconnectAttempts: -1 });
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {

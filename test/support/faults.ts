@@ -8,7 +8,7 @@ import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../../src/nats-connection.js';
 import { GuichetClient, ServerError } from '../../src/cli/client.js';
 import { evolve, initialState, type ConcertState } from '../../src/actors/concert.js';
 import type { Concert } from '../../src/catalog.js';
@@ -130,7 +130,7 @@ export async function writeCatalog(concerts: readonly Concert[]): Promise<string
 
 /** Every event of the TICKETS stream, read with the store's replay (a connection of its own). */
 export async function readLog(natsUrl: string): Promise<StoredEvent[]> {
-  const nc = await connect({ servers: natsUrl, timeout: 5_000 });
+  const nc = await connectNats(natsUrl, {}, { timeout: 5_000 });
   try {
     const store = await EventStore.open(nc);
     const { lastSeq } = await store.position();

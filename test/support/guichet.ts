@@ -10,6 +10,9 @@ export const TEST_CATALOG: Concert[] = [
   { id: 'c2', title: 'Concert Two', venue: 'Hall B', date: '2027-01-02T20:00:00Z', capacity: 10 },
 ];
 
+/** The snapshot key of every node the tests start (several gateways must share one). */
+export const TEST_SNAPSHOT_KEY = 'test-snapshot-key-0123456789abcdef0123456789';
+
 /** A node on a test nats-server, or on any NATS URL (a cluster's node, a server not started yet). */
 export async function startNode(nats: TestNats | string, options: Partial<GuichetOptions> = {}): Promise<Guichet> {
   return startGuichet({
@@ -18,6 +21,7 @@ export async function startNode(nats: TestNats | string, options: Partial<Guiche
     port: 0,
     catalog: TEST_CATALOG,
     holdSeconds: 120,
+    snapshotKey: TEST_SNAPSHOT_KEY,
     ...options,
   });
 }

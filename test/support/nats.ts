@@ -3,23 +3,71 @@
  * (and its store removed) at the end. `restart()` keeps the store, as a crash and reboot would.
  * `sync: 'always'` starts it with `sync_interval: always`, as nats.conf does (every
  * acknowledged write on disk); the default is the server's (flush every 2 minutes).
+ *
+ * Authentication is on, with the roles guichet ships (nats-roles.conf): users `gateway`,
+ * `reader` and `admin` with passwords, no anonymous access. `url` carries the gateway's
+ * credentials, so that a gateway started on it runs with exactly the gateway's rights.
+ * GUICHET_TEST_VIOLATIONS=1 prints every permission violation the server logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, type NatsCredentials } from '../../src/nats-connection.js';
 import { track } from './children.js';
 import { freePort, waitForPort } from './net.js';
 
 export type SyncSetting = 'always' | 'default';
+export type Role = 'gateway' | 'reader' | 'admin';
+export const ROLES: readonly Role[] = ['gateway', 'reader', 'admin'];
+
+/** The repository's nats-roles.conf (tests run from dist/test/support). */
+export const ROLES_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../nats-roles.conf');
+
+/** Random passwords of the three roles, for one test server or cluster. */
+export function rolePasswords(): Record<Role, string> {
+  return { gateway: randomBytes(12).toString('hex'), reader: randomBytes(12).toString('hex'), admin: randomBytes(12).toString('hex') };
+}
+
+/**
+ * The configuration lines that turn authentication on with guichet's roles; copies
+ * nats-roles.conf next to the configuration (nats-server includes relative paths only).
+ */
+export async function authorizationLines(configDir: string, passwords: Record<Role, string>): Promise<string[]> {
+  await copyFile(ROLES_FILE, join(configDir, 'nats-roles.conf'));
+  return [
+    'include ./nats-roles.conf',
+    'authorization {',
+    '  users = [',
+    ...ROLES.map((role) => `    { user: ${role}, password: "${passwords[role]}", permissions: $GUICHET_${role.toUpperCase()}_PERMISSIONS }`),
+    '  ]',
+    '}',
+  ];
+}
+
+/** `nats://role:password@host:port`, for each URL of a comma-separated list. */
+export function withUser(urls: string, role: Role, passwords: Record<Role, string>): string {
+  return urls
+    .split(',')
+    .map((u) => u.replace('nats://', `nats://${role}:${passwords[role]}@`))
+    .join(',');
+}
 
 export interface TestNats {
+  /** The URL with the gateway's credentials in it. */
   url: string;
+  /** The URL without credentials (an anonymous client: refused). */
+  plainUrl: string;
+  urlFor(role: Role): string;
+  connectAs(role: Role): Promise<NatsConnection>;
   port: number;
   storeDir: string;
   sync: SyncSetting;
   configFile: string;
+  /** Connects as the gateway. */
   connect(): Promise<NatsConnection>;
   /** SIGKILL and start again on the same port and store. */
   restart(options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
@@ -38,12 +86,16 @@ export async function startNats(options: { sync?: SyncSetting } = {}): Promise<T
   const configFile = join(storeDir, 'nats.conf');
   const jetstream = [`  store_dir: ${JSON.stringify(join(storeDir, 'js'))}`];
   if (sync === 'always') jetstream.push('  sync_interval: always');
-  await writeFile(configFile, [`listen: 127.0.0.1:${port}`, 'jetstream {', ...jetstream, '}', ''].join('\n'));
+  const passwords = rolePasswords();
+  const auth = await authorizationLines(storeDir, passwords);
+  await writeFile(configFile, [`listen: 127.0.0.1:${port}`, 'jetstream {', ...jetstream, '}', ...auth, ''].join('\n'));
+  const plainUrl = `nats://127.0.0.1:${port}`;
+  const urlFor = (role: Role) => withUser(plainUrl, role, passwords);
   let proc: ChildProcess | undefined;
 
   const start = async () => {
     proc = (await launchNatsServer(configFile, port)).child;
-    await waitForJetStream(`nats://127.0.0.1:${port}`);
+    await waitForJetStream(urlFor('admin'));
   };
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
@@ -58,12 +110,15 @@ export async function startNats(options: { sync?: SyncSetting } = {}): Promise<T
 
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: urlFor('gateway'),
+    plainUrl,
+    urlFor,
+    connectAs: (role) => connectNats(urlFor(role), {}),
     port,
     storeDir,
     sync,
     configFile,
-    connect: () => connect({ servers: `nats://127.0.0.1:${port}` }),
+    connect: () => connectNats(urlFor('gateway'), {}),
     start,
     kill,
     pause: () => void proc?.kill('SIGSTOP'),
@@ -93,8 +148,11 @@ export interface LaunchedNatsServer {
 export async function launchNatsServer(configFile: string, port: number): Promise<LaunchedNatsServer> {
   const child = track(spawn('nats-server', ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let log = '';
+  const showViolations = process.env['GUICHET_TEST_VIOLATIONS'] === '1';
   child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-8000);
+    const text = chunk.toString();
+    log = (log + text).slice(-8000);
+    if (showViolations) for (const line of text.split('\n')) if (/Violation/.test(line)) process.stderr.write(`[nats] ${line}\n`);
   });
   child.once('error', () => undefined);
   const exited = new Promise<never>((_, reject) =>
@@ -106,13 +164,13 @@ export async function launchNatsServer(configFile: string, port: number): Promis
 }
 
 /** The port opens before JetStream is ready to answer; wait for a working account info. */
-export async function waitForJetStream(url: string, timeoutMs = 10_000): Promise<void> {
+export async function waitForJetStream(url: string, timeoutMs = 10_000, credentials: NatsCredentials = {}): Promise<void> {
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let nc: NatsConnection | undefined;
     try {
-      nc = await connect({ servers: url, timeout: 1_000 });
+      nc = await connectNats(url, credentials, { timeout: 1_000 });
       const jsm = await jetstreamManager(nc);
       await jsm.getAccountInfo();
       return;

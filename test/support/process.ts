@@ -89,7 +89,9 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     Object.assign(options, changes);
     if (proc && proc.exitCode === null && proc.signalCode === null) throw new Error(`gateway ${gatewayId} is already running`);
     exit = null;
-    const child = spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The snapshot key every test gateway shares (as several gateways on one NATS must).
+    const env = { ...process.env, GUICHET_SNAPSHOT_KEY: process.env['GUICHET_SNAPSHOT_KEY'] ?? 'test-snapshot-key-0123456789abcdef0123456789' };
+    const child = spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'], env });
     proc = child;
     running.add(child);
     let pending = '';
