@@ -61,6 +61,8 @@ interface Pending {
 export interface ClientOptions {
   host?: string;
   port?: number;
+  /** The local address to connect from (tests of per-address limits: 127.0.0.x). */
+  localAddress?: string;
   /** Fails the connect after this long (ms). */
   timeoutMs?: number;
   /** Fails a request that gets no reply for this long (ms); the gateway answers within 10 s. */
@@ -85,7 +87,7 @@ export class GuichetClient extends EventEmitter {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 12345;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = connect({ host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
       socket.setNoDelay(true);
       socket.setEncoding('utf8');
       let early = '';

@@ -31,6 +31,14 @@ export async function runServer(config: ServerConfig): Promise<void> {
     gatewayId: config.gatewayId,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,
+    gateway: {
+      addressLimits: {
+        maxSeatsHeld: config.maxSeatsPerAddress,
+        maxConnections: config.maxConnectionsPerAddress,
+        maxWatchers: config.maxWatchersPerAddress,
+        coolDownMs: config.holdCoolDown * 1000,
+      },
+    },
     log,
     onReplayProgress: (seq, until) => {
       const now = Date.now();

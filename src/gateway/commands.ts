@@ -10,6 +10,7 @@ import { findBooking, invalidNameMessage, occupancy, occupancyUntil, seatMap, ty
 import { cleanName, sameLastName } from '../actors/names.js';
 import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
+import type { AddressLimits } from './address-limits.js';
 
 
 export interface HeldSeat {
@@ -24,6 +25,8 @@ export interface HeldSeat {
 export interface SessionView {
   readonly id: string;
   readonly address: string;
+  /** The key of its per-address limits: the IPv4 address, or the IPv6 /64 (address.ts). */
+  readonly addressKey: string;
   firstName?: string;
   lastName?: string;
   /** This connection's holds: hold id → where and until when. */
@@ -37,6 +40,7 @@ export interface CommandEnv {
   registry: Registry;
   connectionLimiter: FailureLimiter;
   addressLimiter: FailureLimiter;
+  addressLimits: AddressLimits;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
@@ -112,6 +116,7 @@ export const COMMANDS: Record<string, Command> = {
       const held = s.holds.get(holdId!);
       if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
       s.holds.delete(holdId!);
+      env.addressLimits.released(s.addressKey, holdId!);
       await env.registry.execute(held.concert, { type: 'Release', hold: holdId!, holder: s.id, reason: 'declined' });
       return {};
     },
@@ -217,25 +222,36 @@ async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEn
   const seat = Number(seatArg);
   const max = env.registry.rules.maxHoldsPerHolder;
   if (liveHolds(s, env.now()) >= max) throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once`);
+  const limits = env.addressLimits;
+  limits.checkHold(s.addressKey, 1);
+  limits.checkCoolDown(s.addressKey, concert!, [seat]);
   const holdId = newId();
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
   s.holds.set(holdId, { concert: concert!, seat, expiresAt: Number.POSITIVE_INFINITY });
+  limits.held(s.addressKey, holdId, concert!, [seat], Number.POSITIVE_INFINITY);
   try {
     const outcome = await env.registry.execute(concert!, { type: 'Hold', seat, hold: holdId, holder: s.id });
     // No event: this connection held the seat already (a retry after UNAVAILABLE): the same hold.
     const held = outcome.state.seats[seat - 1];
     if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
-    if (held.hold !== holdId) s.holds.delete(holdId);
+    if (held.hold !== holdId) {
+      s.holds.delete(holdId);
+      limits.forget(s.addressKey, holdId);
+    }
     const expiresAt = new Date(held.expiresAt).toISOString();
     s.holds.set(held.hold, { concert: concert!, seat, expiresAt: held.expiresAt });
+    limits.held(s.addressKey, held.hold, concert!, [seat], held.expiresAt);
     return { hold: held.hold, concert, seat, expiresAt };
   } catch (err) {
     if (err instanceof GuichetError && err.code === 'UNAVAILABLE') {
       // The outcome is unknown: the append may still be stored. Remember the hold, not counted
       // against the limit, so that closing the connection releases it if it was.
       s.holds.set(holdId, { concert: concert!, seat, expiresAt: env.now() + env.registry.rules.holdMs, uncertain: true });
+      // Counted against the address, though: a retry answers the same hold under this id.
+      limits.held(s.addressKey, holdId, concert!, [seat], env.now() + env.registry.rules.holdMs);
     } else {
       s.holds.delete(holdId);
+      limits.forget(s.addressKey, holdId);
     }
     throw err;
   }
@@ -262,6 +278,7 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
     const booked = findBookingByHold(outcome.state, holdId!);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
+    env.addressLimits.forget(s.addressKey, holdId!);
     const { seat, reference: stored, firstName, lastName } = booked;
     return { reference: stored, concert: held.concert, seat, firstName, lastName };
   } catch (err) {
@@ -283,7 +300,7 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
   }
   const keys: Array<[FailureLimiter, string]> = [
     [env.connectionLimiter, s.id],
-    [env.addressLimiter, s.address],
+    [env.addressLimiter, s.addressKey],
   ];
   let delayMs = 0;
   for (const [limiter, key] of keys) {

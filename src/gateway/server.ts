@@ -14,6 +14,8 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
+import { addressKey } from './address.js';
 
 export interface GatewayOptions {
   registry: Registry;
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   maxQueuedRequests?: number;
   connectionRateLimit?: RateLimitOptions;
   addressRateLimit?: RateLimitOptions;
+  /** Per-address limits (address-limits.ts); each missing one has its default. */
+  addressLimits?: Partial<AddressLimitOptions>;
   now?: () => number;
 }
 
@@ -45,15 +49,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sessions = new Set<Session>();
   const connectionLimiter = new FailureLimiter(options.connectionRateLimit ?? CONNECTION_LIMIT, now);
   const addressLimiter = new FailureLimiter(options.addressRateLimit ?? ADDRESS_LIMIT, now);
+  const addressLimits = new AddressLimits({ ...ADDRESS_LIMIT_DEFAULTS, ...options.addressLimits }, now);
   const sweeper = setInterval(() => {
     connectionLimiter.sweep();
     addressLimiter.sweep();
+    addressLimits.sweep();
   }, 60_000);
   sweeper.unref();
   const env: CommandEnv = {
     registry: options.registry,
     connectionLimiter,
     addressLimiter,
+    addressLimits,
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
@@ -62,15 +69,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxConnections = options.maxConnections ?? 20_000;
   let stopping = false;
 
+  const refuse = (socket: Socket, code: GuichetError['code'], message: string) => {
+    socket.on('error', () => undefined);
+    socket.end(`${formatError(undefined, code, message)}\n`);
+    // A refused peer that never reads must not keep a descriptor: the line is in the kernel's buffer.
+    setTimeout(() => socket.destroy(), 1_000).unref();
+    log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
+  };
+
   const accept = (socket: Socket) => {
-    if (stopping || sessions.size >= maxConnections) {
-      const [code, message]: [GuichetError['code'], string] = stopping
-        ? ['SHUTTING_DOWN', 'the server is stopping']
-        : ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
-      socket.on('error', () => undefined);
-      socket.end(`${formatError(undefined, code, message)}\n`);
-      log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
-      return;
+    if (stopping) return refuse(socket, 'SHUTTING_DOWN', 'the server is stopping');
+    if (sessions.size >= maxConnections) {
+      return refuse(socket, 'TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`);
+    }
+    const key = addressKey(socket.remoteAddress);
+    if (!addressLimits.admitConnection(key)) {
+      return refuse(
+        socket,
+        'TOO_MANY_CONNECTIONS',
+        `this address (${key}) has ${addressLimits.options.maxConnections} connections open, the address's limit; close one first`,
+      );
     }
     const session = new Session(socket, {
       env,
@@ -78,7 +96,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
       maxQueuedRequests: options.maxQueuedRequests ?? 64,
-      onClose: (s) => sessions.delete(s),
+      onClose: (s) => {
+        sessions.delete(s);
+        addressLimits.leaveConnection(s.addressKey);
+      },
       watchers,
     });
     sessions.add(session);

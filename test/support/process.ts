@@ -29,6 +29,8 @@ export interface GatewayProcessOptions {
   /** `--snapshot-seconds` (the server's default when absent). */
   snapshotSeconds?: number;
   gatewayId?: string;
+  /** More `guichet server` flags, e.g. ['--max-seats-per-address', '4']. */
+  serverArgs?: string[];
   /** Extra `node` flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
   /** Give up on a start that does not say "listening" within this long (ms). */
@@ -79,6 +81,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (options.idleTimeout !== undefined) a.push('--idle-timeout', String(options.idleTimeout));
     if (options.concerts !== undefined) a.push('--concerts', options.concerts);
     if (options.snapshotSeconds !== undefined) a.push('--snapshot-seconds', String(options.snapshotSeconds));
+    a.push(...(options.serverArgs ?? []));
     return a;
   };
 
