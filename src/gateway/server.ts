@@ -16,6 +16,7 @@ import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions 
 import { Session } from './session.js';
 import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { addressKey } from './address.js';
+import { connectionCeiling, readDescriptorLimit, type DescriptorLimit } from './descriptors.js';
 
 export interface GatewayOptions {
   registry: Registry;
@@ -34,12 +35,16 @@ export interface GatewayOptions {
   /** Per-address limits (address-limits.ts); each missing one has its default. */
   addressLimits?: Partial<AddressLimitOptions>;
   now?: () => number;
+  /** The process's descriptor limit (default: read from /proc/self/limits; tests give one). */
+  descriptorLimit?: DescriptorLimit;
 }
 
 export interface Gateway {
   readonly port: number;
   readonly host: string;
   readonly connections: number;
+  /** `--max-connections`, or less when the descriptor limit does not leave room for it. */
+  readonly maxConnections: number;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -66,13 +71,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const watchers = new WatcherIndex<Session>();
   const fanout = new Fanout(options.registry, watchers, now);
-  const maxConnections = options.maxConnections ?? 20_000;
+  const ceiling = connectionCeiling(options.maxConnections ?? 20_000, options.descriptorLimit ?? readDescriptorLimit());
+  if (ceiling.lowered) log.warn(ceiling.lowered);
+  const maxConnections = ceiling.max;
   let stopping = false;
 
   const refuse = (socket: Socket, code: GuichetError['code'], message: string) => {
     socket.on('error', () => undefined);
-    socket.end(`${formatError(undefined, code, message)}\n`);
-    // A refused peer that never reads must not keep a descriptor: the line is in the kernel's buffer.
+    socket.resume(); // what it sent is read and dropped: closing on unread input would reset, losing the line
+    // Its descriptor is given back as soon as the line is in the kernel's buffer (which still
+    // sends it), and after a second at the latest: refusals must not use up the reserve.
+    socket.end(`${formatError(undefined, code, message)}\n`, () => socket.destroy());
     setTimeout(() => socket.destroy(), 1_000).unref();
     log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
   };
@@ -118,7 +127,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const server: Server = createServer(accept);
-  server.on('error', (err) => log.error(`gateway: ${err.message}`));
+  let emfileSaidAt = 0;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+      // Should not happen below the ceiling; if it does (descriptors used elsewhere), say it once a minute.
+      if (now() - emfileSaidAt < 60_000) return;
+      emfileSaidAt = now();
+      log.error(`gateway: out of descriptors (${err.code}): a newcomer was closed without a word; lower --max-connections or raise ulimit -n`);
+      return;
+    }
+    log.error(`gateway: ${err.message}`);
+  });
   // A deep accept queue: with Node's default (511) a burst of thousands of connections left
   // half of them connected (SYN cookies) but never accepted, waiting for a HELLO that never came.
   server.listen({ port: options.port, host: options.host, backlog: 4096 });
@@ -137,6 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     get connections() {
       return sessions.size;
     },
+    maxConnections,
     async close({ timeoutMs = 5_000 } = {}) {
       if (stopping) return;
       stopping = true;

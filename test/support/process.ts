@@ -31,6 +31,8 @@ export interface GatewayProcessOptions {
   gatewayId?: string;
   /** More `guichet server` flags, e.g. ['--max-seats-per-address', '4']. */
   serverArgs?: string[];
+  /** Start it through `sh -c 'ulimit -n N; exec node …'`: a lowered descriptor limit. */
+  ulimitFiles?: number;
   /** Extra `node` flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
   /** Give up on a start that does not say "listening" within this long (ms). */
@@ -89,7 +91,10 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     Object.assign(options, changes);
     if (proc && proc.exitCode === null && proc.signalCode === null) throw new Error(`gateway ${gatewayId} is already running`);
     exit = null;
-    const child = spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child =
+      options.ulimitFiles === undefined
+        ? spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('sh', ['-c', `ulimit -n ${options.ulimitFiles} && exec "$0" "$@"`, process.execPath, ...args()], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc = child;
     running.add(child);
     let pending = '';
