@@ -12,6 +12,8 @@ import { openEventStore } from './events/open.js';
 import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
+import { FailureBucket } from './gateway/shared-failures.js';
+import { ADDRESS_LIMIT } from './gateway/rate-limit.js';
 
 export interface GuichetOptions {
   natsUrl: string;
@@ -92,6 +94,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
     });
+    const failureBucket = await openFailureBucket(nc, options, log);
     void watchConnection(nc, registry, log);
     const replay = await registry.start();
     const startup = { ...replay, ms: Math.round(performance.now() - started) };
@@ -104,6 +107,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       log,
       maxConnections: options.maxConnections,
       idleTimeoutMs: options.idleTimeoutMs,
+      ...(failureBucket ? { failureBucket } : {}),
       ...options.gateway,
     });
     log.info(`gateway ${gatewayId} listening on ${gateway.host}:${gateway.port}`);
@@ -140,6 +144,23 @@ async function compareCatalogs(snapshots: SnapshotStore, catalog: readonly Conce
   await snapshots.writeCatalog({ gatewayId, at: new Date().toISOString(), catalog: [...catalog] }).catch((err: Error) => {
     log.warn(`could not leave this gateway's catalog for the next to compare with: ${err.message}`);
   });
+}
+
+/**
+ * The look-up failure counts shared by every gateway (shared-failures.ts). A NATS that will
+ * not have the bucket (an account without the rights) is said, and this gateway counts alone.
+ */
+async function openFailureBucket(nc: NatsConnection, options: GuichetOptions, log: Logger): Promise<FailureBucket | undefined> {
+  const windowMs = options.gateway?.addressRateLimit?.windowMs ?? ADDRESS_LIMIT.windowMs;
+  try {
+    return await FailureBucket.open(nc, { windowMs, replicas: options.replicas ?? 1 });
+  } catch (err) {
+    log.warn(
+      `look-up limits: cannot open the shared bucket guichet_limits (${(err as Error).message}); ` +
+        'this gateway counts failed look-ups alone, so each gateway gives an address its own budget',
+    );
+    return undefined;
+  }
 }
 
 /** One line on where a start began and what it replayed, for the logs. */

@@ -11,6 +11,7 @@ import { cleanName, sameLastName } from '../actors/names.js';
 import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { AddressLimits } from './address-limits.js';
+import type { AddressFailures } from './shared-failures.js';
 
 
 export interface HeldSeat {
@@ -39,7 +40,8 @@ export interface SessionView {
 export interface CommandEnv {
   registry: Registry;
   connectionLimiter: FailureLimiter;
-  addressLimiter: FailureLimiter;
+  /** Failed look-ups per address, shared by the gateways on one NATS. */
+  addressFailures: AddressFailures;
   addressLimits: AddressLimits;
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -298,21 +300,17 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
   if (!isWellFormedReference(reference!)) {
     throw new GuichetError('BAD_REFERENCE', 'a reference is 10 digits and its last one is a check digit; check for a typo');
   }
-  const keys: Array<[FailureLimiter, string]> = [
-    [env.connectionLimiter, s.id],
-    [env.addressLimiter, s.addressKey],
-  ];
-  let delayMs = 0;
-  for (const [limiter, key] of keys) {
-    const verdict = limiter.check(key);
-    if (!verdict.allowed) {
-      throw new GuichetError('RATE_LIMITED', `too many failed look-ups; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
-    }
-    delayMs = Math.max(delayMs, verdict.delayMs);
-  }
+  const refused = (retryAfterMs: number) =>
+    new GuichetError('RATE_LIMITED', `too many failed look-ups; try again in ${Math.ceil(retryAfterMs / 1000)} s`);
+  const own = env.connectionLimiter.check(s.id);
+  if (!own.allowed) throw refused(own.retryAfterMs);
   // Counted as a failure before the delay and taken back on success: look-ups sent in
-  // parallel (from many connections of one address) cannot all pass while one waits.
-  for (const [limiter, key] of keys) limiter.fail(key);
+  // parallel (from many connections of one address, or through several gateways) cannot all
+  // pass while one waits.
+  const address = await env.addressFailures.attempt(s.addressKey);
+  if (!address.allowed) throw refused(address.retryAfterMs);
+  env.connectionLimiter.fail(s.id);
+  const delayMs = Math.max(own.delayMs, address.delayMs);
   if (delayMs > 0) await env.sleep(delayMs);
   const lastName = lastNameWords.join(' ');
   const concert = env.registry.concertOfReference(reference!);
@@ -321,6 +319,7 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
   if (!concert || !found || !sameLastName(found.seat.lastName, lastName)) {
     throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
   }
-  for (const [limiter, key] of keys) limiter.forgive(key);
+  env.connectionLimiter.forgive(s.id);
+  await address.forgive();
   return { concert, number: found.number, booking: found.seat };
 }

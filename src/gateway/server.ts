@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import { AddressFailures, type FailureBucket } from './shared-failures.js';
 import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { addressKey } from './address.js';
 import { connectionCeiling, readDescriptorLimit, type DescriptorLimit } from './descriptors.js';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   maxQueuedRequests?: number;
   connectionRateLimit?: RateLimitOptions;
   addressRateLimit?: RateLimitOptions;
+  /** The failure counts shared with the other gateways (absent: this gateway's own only). */
+  failureBucket?: FailureBucket;
   /** Per-address limits (address-limits.ts); each missing one has its default. */
   addressLimits?: Partial<AddressLimitOptions>;
   now?: () => number;
@@ -53,18 +56,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const now = options.now ?? Date.now;
   const sessions = new Set<Session>();
   const connectionLimiter = new FailureLimiter(options.connectionRateLimit ?? CONNECTION_LIMIT, now);
-  const addressLimiter = new FailureLimiter(options.addressRateLimit ?? ADDRESS_LIMIT, now);
+  const addressFailures = new AddressFailures(options.addressRateLimit ?? ADDRESS_LIMIT, options.failureBucket, {
+    now,
+    reachable: () => options.registry.isAvailable,
+    log,
+  });
   const addressLimits = new AddressLimits({ ...ADDRESS_LIMIT_DEFAULTS, ...options.addressLimits }, now);
   const sweeper = setInterval(() => {
     connectionLimiter.sweep();
-    addressLimiter.sweep();
+    addressFailures.sweep();
     addressLimits.sweep();
   }, 60_000);
   sweeper.unref();
   const env: CommandEnv = {
     registry: options.registry,
     connectionLimiter,
-    addressLimiter,
+    addressFailures,
     addressLimits,
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
