@@ -12,6 +12,7 @@ import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { AddressLimits } from './address-limits.js';
 import type { AddressFailures } from './shared-failures.js';
+import type { RecentCancellations } from './cancellations.js';
 
 
 export interface HeldSeat {
@@ -32,6 +33,8 @@ export interface SessionView {
   lastName?: string;
   /** This connection's holds: hold id → where and until when. */
   readonly holds: Map<string, HeldSeat>;
+  /** Holds this connection booked (hold id → concert), the latest few: a BOOK sent again answers that booking. */
+  readonly booked: Map<string, string>;
   readonly watching: Set<string>;
   /** Set by QUIT: the session closes after the reply. */
   closing: boolean;
@@ -43,6 +46,7 @@ export interface CommandEnv {
   /** Failed look-ups per address, shared by the gateways on one NATS. */
   addressFailures: AddressFailures;
   addressLimits: AddressLimits;
+  cancellations: RecentCancellations;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
@@ -136,12 +140,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'CANCEL <reference> <last name>',
     summary: 'cancel a booking; its seat is free again',
     args: [2, 16],
-    run: async (s, args, env) => {
-      const { concert, booking } = await findOwnBooking(s, args, env);
-      const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
-      const seat = outcome.event?.type === 'BookingCancelled' ? outcome.event.data.seat : undefined;
-      return { reference: booking.reference, concert, seat };
-    },
+    run: (s, args, env) => cancel(s, args, env),
   },
   PING: { usage: 'PING', summary: 'answers OK {}', args: [0, 0], run: () => ({}) },
   HELP: {
@@ -268,7 +267,7 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   }
   const names = first !== undefined ? checkNames(first, last!) : { firstName: s.firstName!, lastName: s.lastName! };
   const held = s.holds.get(holdId!);
-  if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  if (!held) return bookedAlready(s, holdId!, env);
   if (held.expiresAt <= env.now()) {
     s.holds.delete(holdId!);
     throw new GuichetError('HOLD_EXPIRED', `hold ${holdId} expired; hold the seat again`);
@@ -281,10 +280,55 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
     env.addressLimits.forget(s.addressKey, holdId!);
+    rememberBooked(s, holdId!, held.concert);
     const { seat, reference: stored, firstName, lastName } = booked;
     return { reference: stored, concert: held.concert, seat, firstName, lastName };
   } catch (err) {
     if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
+    throw err;
+  }
+}
+
+/** How many booked holds a connection remembers for BOOK's retries. */
+const REMEMBERED_BOOKINGS = 64;
+
+function rememberBooked(s: SessionView, hold: string, concert: string): void {
+  s.booked.set(hold, concert);
+  if (s.booked.size > REMEMBERED_BOOKINGS) s.booked.delete(s.booked.keys().next().value!);
+}
+
+/** BOOK of a hold this connection booked already (its answer was lost): that same booking. */
+function bookedAlready(s: SessionView, holdId: string, env: CommandEnv) {
+  const concert = s.booked.get(holdId);
+  if (!concert) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  const booked = findBookingByHold(stateOf(env, concert), holdId);
+  if (!booked) throw new GuichetError('NO_SUCH_HOLD', `hold ${holdId} was booked, and that booking has since been cancelled`);
+  const { seat, reference, firstName, lastName } = booked;
+  return { reference, concert, seat, firstName, lastName };
+}
+
+/**
+ * CANCEL, safe to send again: a retry of a cancellation this address made (or was told
+ * UNAVAILABLE for, though it was stored) answers that cancellation, and is no failed look-up.
+ */
+async function cancel(s: SessionView, args: string[], env: CommandEnv) {
+  const [reference, ...words] = args;
+  const lastName = words.join(' ');
+  const earlier = env.cancellations.recall(s.addressKey, reference!, lastName);
+  // A booking disappears only by its cancellation: gone, it was the one remembered.
+  if (earlier && !env.registry.concertOfReference(reference!)) return earlier;
+  const { concert, number, booking } = await findOwnBooking(s, args, env);
+  const answer = { reference: booking.reference, concert, seat: number };
+  // Remembered before it is asked: an UNAVAILABLE answer may hide a stored cancellation.
+  env.cancellations.remember(s.addressKey, booking.reference, booking.lastName, answer);
+  try {
+    const outcome = await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
+    const seat = outcome.event?.type === 'BookingCancelled' ? outcome.event.data.seat : number;
+    return { ...answer, seat };
+  } catch (err) {
+    // Found here but not by the actor, once caught up: the earlier cancellation was stored.
+    if (earlier && err instanceof GuichetError && err.code === 'NOT_FOUND') return earlier;
+    if (!(err instanceof GuichetError && err.code === 'UNAVAILABLE')) env.cancellations.forget(s.addressKey, booking.reference);
     throw err;
   }
 }

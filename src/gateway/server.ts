@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import { RecentCancellations } from './cancellations.js';
 import { AddressFailures, type FailureBucket } from './shared-failures.js';
 import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { addressKey } from './address.js';
@@ -73,6 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     connectionLimiter,
     addressFailures,
     addressLimits,
+    cancellations: new RecentCancellations(now),
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };

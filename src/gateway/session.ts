@@ -33,6 +33,7 @@ export class Session implements SessionView {
   firstName?: string;
   lastName?: string;
   readonly holds = new Map<string, HeldSeat>();
+  readonly booked = new Map<string, string>();
   readonly watching: WatchedConcerts<Session>;
   closing = false;
   /** Dropped as a slow consumer: no more writes. */
