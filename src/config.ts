@@ -28,6 +28,7 @@ export interface ServerConfig {
   /** Seconds during which an address may not hold again a seat whose hold it let go unbooked. */
   holdCoolDown: number;
   gatewayId?: string;
+  acceptCatalogChange: boolean;
   quiet: boolean;
 }
 
@@ -82,6 +83,7 @@ export function serverOptions(): Option[] {
     new Option('--max-watchers-per-address <n>', 'concerts one address may WATCH at once, summed over its connections').env('GUICHET_MAX_WATCHERS_PER_ADDRESS').default(d.maxWatchersPerAddress).argParser(integer('--max-watchers-per-address', 1, 1_000_000)),
     new Option('--hold-cool-down <seconds>', 'after a hold expires or is released unbooked, how long its address may not hold those seats again (0: at once)').env('GUICHET_HOLD_COOL_DOWN').default(d.holdCoolDown).argParser(integer('--hold-cool-down', 0, 3_600)),
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
+    new Option('--accept-catalog-change', 'start even though the catalog differs from the one the last gateway started with (see docs/operations.md)').env('GUICHET_ACCEPT_CATALOG_CHANGE').default(false),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
 }

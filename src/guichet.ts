@@ -28,6 +28,8 @@ export interface GuichetOptions {
   /** How often to write concert snapshots (ms; default 60 s); 0: neither read nor write them. */
   snapshotIntervalMs?: number;
   gatewayId?: string;
+  /** Start even though the catalog differs from the last gateway's (the differences are logged). */
+  acceptCatalogChange?: boolean;
   log?: Logger;
   maxConnections?: number;
   idleTimeoutMs?: number;
@@ -83,7 +85,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     if (snapshotIntervalMs > 0) {
       snapshots = new SnapshotStore(store);
       await snapshots.ensure(options.replicas ?? 1);
-      await compareCatalogs(snapshots, options.catalog, gatewayId, log);
+      await compareCatalogs(snapshots, options.catalog, gatewayId, log, options.acceptCatalogChange ?? false);
     }
     const registry = new Registry({
       store,
@@ -130,15 +132,30 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   }
 }
 
-/** Warns when the last gateway started with another catalog, then leaves ours for the next. */
-async function compareCatalogs(snapshots: SnapshotStore, catalog: readonly Concert[], gatewayId: string, log: Logger): Promise<void> {
+/** The catalog differs from the last gateway's, and --accept-catalog-change was not given. */
+export class CatalogChanged extends Error {
+  override readonly name = 'CatalogChanged';
+}
+
+/**
+ * Refuses to start when the last gateway started with another catalog (unless told to accept
+ * it), then leaves ours for the next. Gateways with different catalogs sold seat 150 of a
+ * 100-seat concert, and a concert the others do not have, whose bookings they cannot find.
+ */
+async function compareCatalogs(snapshots: SnapshotStore, catalog: readonly Concert[], gatewayId: string, log: Logger, accept: boolean): Promise<void> {
   const previous = await snapshots.readCatalog();
   const differences = previous ? catalogDifferences(catalog, previous.catalog) : [];
   if (previous && differences.length > 0) {
-    log.warn(
+    const said =
       `this gateway's catalog differs from the one gateway ${previous.gatewayId} started with at ${previous.at} ` +
-        `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`,
-    );
+      `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`;
+    if (!accept) {
+      throw new CatalogChanged(
+        `${said}. Not starting. If the change is meant, start with --accept-catalog-change, then restart ` +
+          'every other gateway with the new catalog (docs/operations.md, "Changing the catalog")',
+      );
+    }
+    log.warn(`${said} (accepted: --accept-catalog-change; restart every other gateway with this catalog)`);
   }
   // A check, not a condition of starting: a failed write is said and the start goes on.
   await snapshots.writeCatalog({ gatewayId, at: new Date().toISOString(), catalog: [...catalog] }).catch((err: Error) => {

@@ -29,6 +29,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     natsWaitMs: config.natsWait * 1000,
     snapshotIntervalMs: config.snapshotSeconds * 1000,
     gatewayId: config.gatewayId,
+    acceptCatalogChange: config.acceptCatalogChange,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,
     gateway: {
