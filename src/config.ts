@@ -29,6 +29,9 @@ export interface ServerConfig {
   holdCoolDown: number;
   gatewayId?: string;
   acceptCatalogChange: boolean;
+  /** PEM certificate (chain) and key: the gateway then speaks TLS only. */
+  tlsCert?: string;
+  tlsKey?: string;
   quiet: boolean;
 }
 
@@ -84,6 +87,8 @@ export function serverOptions(): Option[] {
     new Option('--hold-cool-down <seconds>', 'after a hold expires or is released unbooked, how long its address may not hold those seats again (0: at once)').env('GUICHET_HOLD_COOL_DOWN').default(d.holdCoolDown).argParser(integer('--hold-cool-down', 0, 3_600)),
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
     new Option('--accept-catalog-change', 'start even though the catalog differs from the one the last gateway started with (see docs/operations.md)').env('GUICHET_ACCEPT_CATALOG_CHANGE').default(false),
+    new Option('--tls-cert <file>', 'serve TLS with this PEM certificate (chain); with --tls-key; read again on SIGHUP').env('GUICHET_TLS_CERT'),
+    new Option('--tls-key <file>', 'the PEM private key of --tls-cert').env('GUICHET_TLS_KEY'),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
 }
@@ -94,5 +99,14 @@ export function clientOptions(): Option[] {
     new Option('--host <address>', 'gateway address').env('GUICHET_HOST').default(SERVER_DEFAULTS.host),
     new Option('--port <port>', 'gateway port').env('GUICHET_PORT').default(SERVER_DEFAULTS.port).argParser(integer('--port', 1, 65535)),
     new Option('--json', 'print the raw JSON answers, one per line').default(false),
+    ...clientTlsOptions(),
+  ];
+}
+
+/** `--tls` / `--tls-ca`, for every command that connects to a gateway (also the interactive client). */
+export function clientTlsOptions(): Option[] {
+  return [
+    new Option('--tls', 'connect with TLS (a gateway started with --tls-cert)').env('GUICHET_TLS').default(false),
+    new Option('--tls-ca <file>', "PEM certificate(s) of the CA that signed the gateway's certificate (implies --tls; default: the system's CAs)").env('GUICHET_TLS_CA'),
   ];
 }

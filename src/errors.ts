@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'IDLE_TIMEOUT',
   'SLOW_CONSUMER',
   'SHUTTING_DOWN',
+  'TLS_REQUIRED',
   'INTERNAL',
 ] as const;
 

@@ -5,7 +5,7 @@
  * (interactive-format.ts); this file does the I/O: the connection, the questions, the live
  * seat map, Ctrl-C and a lost connection.
  */
-import { GuichetClient, ServerError, type SeatEvent } from './client.js';
+import { GuichetClient, ServerError, type ClientTls, type SeatEvent } from './client.js';
 import {
   answer,
   awaitsReply,
@@ -33,6 +33,8 @@ export interface InteractiveOptions {
   host: string;
   /** As typed on the command line. */
   port: string | number;
+  /** TLS to the gateway (--tls / --tls-ca). */
+  tls?: ClientTls;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
 }
@@ -47,8 +49,9 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const client = await GuichetClient.connect({ host: options.host, port });
-  return new InteractiveSession(client, { host: options.host, port, input, output }).run();
+  const tls = options.tls ? { tls: options.tls } : {};
+  const client = await GuichetClient.connect({ host: options.host, port, ...tls });
+  return new InteractiveSession(client, { host: options.host, port, input, output, ...tls }).run();
 }
 
 /** The connection went away (closed by the server, reset, or the server is stopping). */
@@ -86,7 +89,7 @@ class InteractiveSession {
 
   constructor(
     client: GuichetClient,
-    private readonly options: { host: string; port: number; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
+    private readonly options: { host: string; port: number; tls?: ClientTls; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
   ) {
     const terminal = Boolean(options.input.isTTY && options.output.isTTY);
     this.prompter = new Prompter({ input: options.input, output: options.output, terminal });
@@ -241,7 +244,7 @@ class InteractiveSession {
       }
       if (!yes) return false;
       try {
-        const client = await GuichetClient.connect({ host: this.options.host, port: this.options.port });
+        const client = await GuichetClient.connect({ host: this.options.host, port: this.options.port, ...(this.options.tls ? { tls: this.options.tls } : {}) });
         this.attach(client);
         this.dialogue = startDialogue(client.hello, this.dialogue.names);
         this.prompter.print(formatSay(`Connected again to ${this.where}.`, 'ok', { color: this.color }));

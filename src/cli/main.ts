@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** The `guichet` command: the server, and the clients of its wire protocol. */
 import { Command, CommanderError } from 'commander';
-import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
+import { clientOptions, clientTlsOptions, serverOptions, type ServerConfig } from '../config.js';
 import { auditCommand } from './audit.js';
 import { tailCommand } from './tail.js';
 import { ServerError } from './client.js';
 import * as oneshot from './oneshot.js';
-import { UsageError, type ClientFlags } from './oneshot.js';
+import { UsageError, clientTls, type ClientFlags, type TlsFlags } from './oneshot.js';
 import { runServer } from './server.js';
 
 const program = new Command('guichet')
@@ -59,26 +59,28 @@ clientCommand('watch', 'follow the seat changes of a concert live')
 program.addCommand(auditCommand());
 program.addCommand(tailCommand());
 
-async function interactive(address: string, port: string): Promise<void> {
+async function interactive(address: string, port: string, flags: TlsFlags = {}): Promise<void> {
   const { runInteractive } = await import('./interactive.js');
-  process.exitCode = await runInteractive({ host: address, port });
+  const tls = clientTls(flags);
+  process.exitCode = await runInteractive({ host: address, port, ...(tls ? { tls } : {}) });
 }
 
 const defaultHost = process.env['GUICHET_HOST'] || '127.0.0.1';
 const defaultPort = process.env['GUICHET_PORT'] || '12345';
 
-program
+const clientCmd = program
   .command('client')
   .description('the interactive client, also run by `guichet` alone: book and cancel seats on a live seat map (see its help screen: h)')
   .argument('[address]', 'gateway address (env GUICHET_HOST)', defaultHost)
-  .argument('[port]', 'gateway port (env GUICHET_PORT)', defaultPort)
-  .action(interactive);
+  .argument('[port]', 'gateway port (env GUICHET_PORT)', defaultPort);
+for (const option of clientTlsOptions()) clientCmd.addOption(option);
+clientCmd.action((address: string, port: string, flags: TlsFlags) => interactive(address, port, flags));
 
 // `guichet` alone is the interactive client; `guichet conerts` is a typo, not an address.
 program.allowExcessArguments(true).action(() => {
   const [word] = program.args;
   if (word !== undefined) program.error(`error: unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
-  return interactive(defaultHost, defaultPort);
+  return interactive(defaultHost, defaultPort, { tls: Boolean(process.env['GUICHET_TLS']), tlsCa: process.env['GUICHET_TLS_CA'] || undefined });
 });
 
 program.exitOverride();

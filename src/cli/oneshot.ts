@@ -1,12 +1,35 @@
 /** One-shot client commands: connect, do one thing, print it (or its JSON), exit. */
 import { isWellFormedReference } from '../actors/reference.js';
-import { GuichetClient, type ConcertSummary, type SeatEvent } from './client.js';
+import { readFileSync } from 'node:fs';
+import { GuichetClient, type ClientTls, type ConcertSummary, type SeatEvent } from './client.js';
 import { renderConcerts, renderSeatGrid, useColor } from './render.js';
 
-export interface ClientFlags {
+export interface ClientFlags extends TlsFlags {
   host: string;
   port: number;
   json: boolean;
+}
+
+export interface TlsFlags {
+  tls?: boolean;
+  tlsCa?: string;
+}
+
+/** `--tls` / `--tls-ca <file>` as the client's TLS options (undefined: plain TCP). */
+export function clientTls(flags: TlsFlags): ClientTls | undefined {
+  if (flags.tlsCa) {
+    try {
+      return { ca: readFileSync(flags.tlsCa) };
+    } catch (err) {
+      throw new UsageError(`cannot read --tls-ca ${flags.tlsCa}: ${(err as Error).message}`);
+    }
+  }
+  return flags.tls ? {} : undefined;
+}
+
+function connectWith(flags: ClientFlags): Promise<GuichetClient> {
+  const tls = clientTls(flags);
+  return GuichetClient.connect({ host: flags.host, port: flags.port, ...(tls ? { tls } : {}) });
 }
 
 /** A mistake the user can fix; printed without a stack trace. */
@@ -19,7 +42,7 @@ function print(flags: ClientFlags, payload: unknown, human: () => string): void 
 }
 
 async function withClient<T>(flags: ClientFlags, run: (client: GuichetClient) => Promise<T>): Promise<T> {
-  const client = await GuichetClient.connect({ host: flags.host, port: flags.port });
+  const client = await connectWith(flags);
   try {
     return await run(client);
   } finally {
@@ -75,7 +98,7 @@ export const cancel = (flags: ClientFlags, reference: string, last: string) => {
 
 /** Follows a concert until interrupted or until the server closes the connection. */
 export async function watch(flags: ClientFlags, concert: string): Promise<void> {
-  const c = await GuichetClient.connect({ host: flags.host, port: flags.port });
+  const c = await connectWith(flags);
   const initial = await c.request<{ map: string; free: number; capacity: number }>('WATCH', concert);
   print(flags, initial, () => `${concert}: ${initial.free} of ${initial.capacity} free\n${renderSeatGrid(initial.map, { color: useColor(process.stdout) })}\nWatching; Ctrl-C to stop.`);
   c.on('event', (e: SeatEvent) => print(flags, e, () => describeEvent(e)));

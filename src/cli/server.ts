@@ -3,10 +3,16 @@ import { loadCatalog } from '../catalog.js';
 import type { ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
+import { loadSecureContext } from '../gateway/tls.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new Error('TLS needs both --tls-cert and --tls-key (PEM files)');
+  }
+  const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
+  if (tls) loadSecureContext(tls); // unusable files are said before anything starts
   const catalog = await loadCatalog(config.concerts);
   let embedded: EmbeddedNats | undefined;
   if (!config.nats) {
@@ -39,6 +45,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
         maxWatchers: config.maxWatchersPerAddress,
         coolDownMs: config.holdCoolDown * 1000,
       },
+      ...(tls ? { tls } : {}),
     },
     log,
     onReplayProgress: (seq, until) => {
@@ -56,7 +63,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
       `(${catalog.length} concerts, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
-      `Connect: guichet client ${node.gateway.host} ${node.gateway.port}\n`,
+      `Connect: guichet client ${node.gateway.host} ${node.gateway.port}${node.gateway.tls ? ' --tls (TLS only)' : ''}\n`,
   );
 
   let stopping = false;
@@ -79,4 +86,6 @@ export async function runServer(config: ServerConfig): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A renewed certificate is taken without a restart; connections already open keep theirs.
+  if (node.gateway.tls) process.on('SIGHUP', () => void node.gateway.reloadTls());
 }

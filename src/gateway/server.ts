@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import { TlsTerminator, type TlsFiles } from './tls.js';
 import { RecentCancellations } from './cancellations.js';
 import { AddressFailures, type FailureBucket } from './shared-failures.js';
 import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   /** Per-address limits (address-limits.ts); each missing one has its default. */
   addressLimits?: Partial<AddressLimitOptions>;
   now?: () => number;
+  /** Serve TLS only, with these PEM files (absent: plain TCP). */
+  tls?: TlsFiles;
   /** The process's descriptor limit (default: read from /proc/self/limits; tests give one). */
   descriptorLimit?: DescriptorLimit;
 }
@@ -49,6 +52,10 @@ export interface Gateway {
   readonly connections: number;
   /** `--max-connections`, or less when the descriptor limit does not leave room for it. */
   readonly maxConnections: number;
+  /** Whether the port speaks TLS. */
+  readonly tls: boolean;
+  /** Reads the TLS certificate and key again (SIGHUP); false (and the old ones kept) when they cannot be used. */
+  reloadTls(): boolean;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -95,19 +102,50 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
   };
 
-  const accept = (socket: Socket) => {
-    if (stopping) return refuse(socket, 'SHUTTING_DOWN', 'the server is stopping');
-    if (sessions.size >= maxConnections) {
-      return refuse(socket, 'TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`);
+  const tls = options.tls ? new TlsTerminator(options.tls, log) : undefined;
+  /** Connections in their TLS handshake: they hold a descriptor, so they count against the ceiling. */
+  let handshaking = 0;
+
+  /** Whether a new TCP connection may stay; when it may, it is counted against its address. */
+  const admission = (key: string): [GuichetError['code'], string] | undefined => {
+    if (stopping) return ['SHUTTING_DOWN', 'the server is stopping'];
+    if (sessions.size + handshaking >= maxConnections) {
+      return ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
     }
-    const key = addressKey(socket.remoteAddress);
     if (!addressLimits.admitConnection(key)) {
-      return refuse(
-        socket,
-        'TOO_MANY_CONNECTIONS',
-        `this address (${key}) has ${addressLimits.options.maxConnections} connections open, the address's limit; close one first`,
-      );
+      return ['TOO_MANY_CONNECTIONS', `this address (${key}) has ${addressLimits.options.maxConnections} connections open, the address's limit; close one first`];
     }
+    return undefined;
+  };
+
+  const accept = (raw: Socket) => {
+    const key = addressKey(raw.remoteAddress);
+    // Decided on the TCP connection, which holds a descriptor from now on; said once TLS is
+    // up on a TLS port (a TLS client cannot read a plain line).
+    const refusal = admission(key);
+    if (!tls) return refusal ? refuse(raw, ...refusal) : open(raw, key);
+    handshaking++;
+    tls.wrap(
+      raw,
+      (secure) => {
+        handshaking--;
+        if (refusal) return refuse(secure, ...refusal);
+        if (stopping) {
+          addressLimits.leaveConnection(key);
+          return refuse(secure, 'SHUTTING_DOWN', 'the server is stopping');
+        }
+        open(secure, key);
+      },
+      (why) => {
+        handshaking--;
+        if (!refusal) addressLimits.leaveConnection(key);
+        log.info(`${raw.remoteAddress}:${raw.remotePort} not connected: ${why}`);
+      },
+    );
+  };
+
+  /** A connection admitted (and counted against `key`): its session, and HELLO. */
+  const open = (socket: Socket, key: string) => {
     const session = new Session(socket, {
       env,
       log,
@@ -116,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       maxQueuedRequests: options.maxQueuedRequests ?? 64,
       onClose: (s) => {
         sessions.delete(s);
-        addressLimits.leaveConnection(s.addressKey);
+        addressLimits.leaveConnection(key);
       },
       watchers,
     });
@@ -166,6 +204,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return sessions.size;
     },
     maxConnections,
+    tls: tls !== undefined,
+    reloadTls: () => tls?.reload() ?? false,
     async close({ timeoutMs = 5_000 } = {}) {
       if (stopping) return;
       stopping = true;

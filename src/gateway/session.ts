@@ -11,6 +11,7 @@ import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from
 import { lookupCommand, type CommandEnv, type HeldSeat, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
 import { addressKey } from './address.js';
+import { TLS_HANDSHAKE_BYTE } from './tls.js';
 
 export interface SessionOptions {
   env: CommandEnv;
@@ -66,7 +67,20 @@ export class Session implements SessionView {
       MAX_LINE_BYTES,
     );
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.reader.push(data));
+    const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+    let first = !encrypted;
+    socket.on('data', (data: Buffer) => {
+      if (first) {
+        first = false;
+        // A TLS client on a plain port: it read HELLO as a broken TLS record and says so itself.
+        if (data[0] === TLS_HANDSHAKE_BYTE) {
+          this.log('a TLS handshake on this plain port: closed');
+          socket.destroy();
+          return;
+        }
+      }
+      this.reader.push(data);
+    });
     socket.on('drain', () => this.resumeIfReady());
     socket.on('error', () => undefined); // 'close' follows; a reset peer is not our error
     socket.on('close', () => void this.cleanUp());
