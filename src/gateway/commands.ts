@@ -248,12 +248,13 @@ async function hold(s: SessionView, [concert, seatArg]: string[], env: CommandEn
       // The outcome is unknown: the append may still be stored. Remember the hold, not counted
       // against the limit, so that closing the connection releases it if it was.
       s.holds.set(holdId, { concert: concert!, seat, expiresAt: env.now() + env.registry.rules.holdMs, uncertain: true });
-      // Counted against the address, though: a retry answers the same hold under this id.
-      limits.held(s.addressKey, holdId, concert!, [seat], env.now() + env.registry.rules.holdMs);
     } else {
       s.holds.delete(holdId);
-      limits.forget(s.addressKey, holdId);
     }
+    // Nor against the address: most UNAVAILABLE holds were never sent (NATS away), and counted
+    // they would lock the address out for a hold time after the outage. A retry that finds the
+    // hold stored counts it then.
+    limits.forget(s.addressKey, holdId);
     throw err;
   }
 }
