@@ -28,19 +28,24 @@ export const ADDRESS_LIMIT_DEFAULTS: AddressLimitOptions = {
   coolDownMs: 30_000,
 };
 
-interface HoldRecord {
+interface LiveHold {
   concert: string;
   seats: readonly number[];
   /** Infinity while the actor has not answered yet. */
   expiresAt: number;
-  /** When it was released (declined, disconnected); an expired hold ends at its expiresAt. */
-  endedAt?: number;
+}
+
+/** One address's holds: the live ones (few: at most its limit) and its seats cooling down. */
+interface AddressHolds {
+  live: Map<string, LiveHold>;
+  /** `concert seat` → when its cool-down ends. */
+  cooling: Map<string, number>;
 }
 
 export class AddressLimits {
   private readonly connections = new Map<string, number>();
   private readonly watchers = new Map<string, number>();
-  private readonly holds = new Map<string, Map<string, HoldRecord>>();
+  private readonly holds = new Map<string, AddressHolds>();
 
   constructor(
     readonly options: AddressLimitOptions = ADDRESS_LIMIT_DEFAULTS,
@@ -76,9 +81,8 @@ export class AddressLimits {
 
   /** Seats `key` holds now (or is being answered for), over all its connections. */
   seatsHeld(key: string): number {
-    const now = this.now();
     let n = 0;
-    for (const h of this.holds.get(key)?.values() ?? []) if (h.endedAt === undefined && h.expiresAt > now) n += h.seats.length;
+    for (const h of this.settled(key)?.live.values() ?? []) n += h.seats.length;
     return n;
   }
 
@@ -99,25 +103,27 @@ export class AddressLimits {
 
   /** Throws COOL_DOWN when one of `seats` was held by `key` in a hold that ended unbooked a moment ago. */
   checkCoolDown(key: string, concert: string, seats: readonly number[]): void {
+    const mine = this.settled(key);
+    if (!mine || mine.cooling.size === 0) return;
     const now = this.now();
     let until = 0;
-    const cooling = new Set<number>();
-    for (const h of this.holds.get(key)?.values() ?? []) {
-      if (h.concert !== concert) continue;
-      const end = this.endOf(h, now);
-      if (end === undefined || end + this.options.coolDownMs <= now) continue;
-      for (const seat of h.seats) {
-        if (seats.includes(seat)) {
-          cooling.add(seat);
-          until = Math.max(until, end + this.options.coolDownMs);
-        }
+    const cooling: number[] = [];
+    for (const seat of seats) {
+      const id = `${concert} ${seat}`;
+      const end = mine.cooling.get(id);
+      if (end === undefined) continue;
+      if (end <= now) {
+        mine.cooling.delete(id);
+        continue;
       }
+      cooling.push(seat);
+      until = Math.max(until, end);
     }
-    if (cooling.size > 0) {
-      const list = [...cooling].sort((a, b) => a - b).join(', ');
+    if (cooling.length > 0) {
+      const list = cooling.sort((a, b) => a - b).join(', ');
       throw new GuichetError(
         'COOL_DOWN',
-        `this address held seat${cooling.size > 1 ? 's' : ''} ${list} of ${concert} until a moment ago; ` +
+        `this address held seat${cooling.length > 1 ? 's' : ''} ${list} of ${concert} until a moment ago; ` +
           `they are left to others for ${Math.ceil((until - now) / 1000)} s more`,
       );
     }
@@ -126,32 +132,33 @@ export class AddressLimits {
   /** Records (or updates) a hold of `key`: counted against its limit until it expires or ends. */
   held(key: string, hold: string, concert: string, seats: readonly number[], expiresAt: number): void {
     let mine = this.holds.get(key);
-    if (!mine) this.holds.set(key, (mine = new Map()));
-    mine.set(hold, { concert, seats: [...seats], expiresAt });
+    if (!mine) this.holds.set(key, (mine = { live: new Map(), cooling: new Map() }));
+    mine.live.set(hold, { concert, seats: [...seats], expiresAt });
   }
 
-  /** A hold released unbooked (declined, disconnected): no longer counted, its seats cool down. */
+  /** A hold released unbooked (declined, disconnected): no longer counted, its seats cool down from now. */
   released(key: string, hold: string): void {
-    const h = this.holds.get(key)?.get(hold);
-    if (h && h.endedAt === undefined && h.expiresAt > this.now()) h.endedAt = this.now();
+    const mine = this.holds.get(key);
+    const h = mine?.live.get(hold);
+    if (!mine || !h) return;
+    this.end(mine, key, hold, h, Math.min(h.expiresAt, this.now()));
   }
 
   /** A hold that was booked, or never was (refused, or the same hold answered under another id): forgotten. */
   forget(key: string, hold: string): void {
     const mine = this.holds.get(key);
-    mine?.delete(hold);
-    if (mine?.size === 0) this.holds.delete(key);
+    mine?.live.delete(hold);
+    this.dropIfEmpty(key);
   }
 
-  /** Drops holds whose cool-down is over (call now and then: memory stays bounded). */
+  /** Drops what no longer counts nor cools (call now and then: memory stays bounded). */
   sweep(): void {
     const now = this.now();
-    for (const [key, mine] of this.holds) {
-      for (const [id, h] of mine) {
-        const end = this.endOf(h, now);
-        if (end !== undefined && end + this.options.coolDownMs <= now) mine.delete(id);
-      }
-      if (mine.size === 0) this.holds.delete(key);
+    for (const key of [...this.holds.keys()]) {
+      const mine = this.settled(key);
+      if (!mine) continue;
+      for (const [id, end] of mine.cooling) if (end <= now) mine.cooling.delete(id);
+      this.dropIfEmpty(key);
     }
   }
 
@@ -160,9 +167,25 @@ export class AddressLimits {
     return new Set([...this.connections.keys(), ...this.watchers.keys(), ...this.holds.keys()]).size;
   }
 
-  private endOf(h: HoldRecord, now: number): number | undefined {
-    if (h.endedAt !== undefined) return h.endedAt;
-    return h.expiresAt <= now ? h.expiresAt : undefined;
+  /** The address's holds, with those that expired moved to their cool-down. */
+  private settled(key: string): AddressHolds | undefined {
+    const mine = this.holds.get(key);
+    if (!mine) return undefined;
+    const now = this.now();
+    for (const [id, h] of mine.live) if (h.expiresAt <= now) this.end(mine, key, id, h, h.expiresAt);
+    return this.holds.get(key);
+  }
+
+  private end(mine: AddressHolds, key: string, id: string, h: LiveHold, at: number): void {
+    mine.live.delete(id);
+    const until = at + this.options.coolDownMs;
+    if (until > this.now()) for (const seat of h.seats) mine.cooling.set(`${h.concert} ${seat}`, until);
+    this.dropIfEmpty(key);
+  }
+
+  private dropIfEmpty(key: string): void {
+    const mine = this.holds.get(key);
+    if (mine && mine.live.size === 0 && mine.cooling.size === 0) this.holds.delete(key);
   }
 }
 

@@ -46,6 +46,13 @@ export function bucketKey(address: string): string {
 
 /** The bucket itself: read, change and write one address's failure times. */
 export class FailureBucket {
+  /**
+   * The update in progress per key: this gateway's updates of one key go one after the
+   * other, so that a burst of parallel look-ups from one address does not make it race
+   * itself (and run out of compare-and-set attempts); only other gateways can conflict.
+   */
+  private readonly inProgress = new Map<string, Promise<unknown>>();
+
   private constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -84,8 +91,22 @@ export class FailureBucket {
    * Applies `change` to the failure times of `address` (those within the window), atomically
    * against the other gateways; resolves with what `change` returned.
    */
-  async update<T>(address: string, now: number, change: (times: number[]) => { times?: number[]; result: T }): Promise<T> {
-    const subject = `${PREFIX}.${bucketKey(address)}`;
+  update<T>(address: string, now: number, change: (times: number[]) => { times?: number[]; result: T }): Promise<T> {
+    const key = bucketKey(address);
+    const previous = this.inProgress.get(key) ?? Promise.resolve();
+    // One that failed fails those queued behind it at once: NATS is away, each would only wait
+    // out its own timeout; they fall back to the local counts together.
+    const next = previous.then(() => this.compareAndSet(key, now, change));
+    this.inProgress.set(key, next);
+    const forget = () => {
+      if (this.inProgress.get(key) === next) this.inProgress.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async compareAndSet<T>(key: string, now: number, change: (times: number[]) => { times?: number[]; result: T }): Promise<T> {
+    const subject = `${PREFIX}.${key}`;
     for (let attempt = 1; ; attempt++) {
       const msg = await this.jsm.direct.getMessage(LIMITS_STREAM, { last_by_subj: subject }).catch((err: unknown) => {
         if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;

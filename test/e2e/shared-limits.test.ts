@@ -71,6 +71,19 @@ Shared('an address alternating two gateways gets 6 failures in all, not 6 on eac
   assert.equal(other, ['NOT_FOUND']);
 });
 
+Shared('a burst: 12 connections of one address, 6 on each gateway, one look-up each at once: 6 NOT_FOUND in all', async (ctx) => {
+  const conns = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => GuichetClient.connect({ port: [ctx.a, ctx.b][i % 2]!.gateway.port, localAddress: '127.0.0.16' })),
+  );
+  try {
+    const codes = await Promise.all(conns.map((c) => code(c.request('LOOKUP', guess(), 'Doe'))));
+    assert.is(codes.filter((c) => c === 'NOT_FOUND').length, 6, JSON.stringify(codes));
+    assert.is(codes.filter((c) => c === 'RATE_LIMITED').length, 6);
+  } finally {
+    for (const c of conns) c.close();
+  }
+});
+
 Shared('a found booking takes its failure back, on the shared count too', async (ctx) => {
   const owner = await GuichetClient.connect({ port: ctx.a.gateway.port, localAddress: '127.0.0.15' });
   const { hold } = await owner.request<{ hold: string }>('HOLD', 'c1', 20);

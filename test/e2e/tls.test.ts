@@ -139,13 +139,14 @@ Tls('reload (SIGHUP): new connections get the new certificate; unusable files ke
 });
 
 /** Runs the CLI; resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [MAIN_JS, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -169,6 +170,13 @@ Tls('the one-shot commands and watch take --tls and --tls-ca; without them a TLS
     const first = await new Promise<string>((resolve) => watch.stdout.once('data', (d: Buffer) => resolve(d.toString())));
     watch.kill('SIGINT');
     assert.match(first, /"capacity":10/);
+    // The interactive client too: it lists the concerts over TLS, then q leaves.
+    const interactive = await cli(['client', '127.0.0.1', port, '--tls-ca', files.certFile], 'q\n');
+    assert.is(interactive.code, 0, interactive.stderr);
+    assert.match(interactive.stdout, /Concert One/);
+    const plainInteractive = await cli(['client', '127.0.0.1', port], 'q\n');
+    assert.is(plainInteractive.code, 1);
+    assert.match(plainInteractive.stderr, /TLS_REQUIRED: this port speaks TLS: connect with --tls/);
   } finally {
     await node.close();
   }

@@ -101,7 +101,10 @@ Races('200 connections, 3 gateways, the same seats round after round: one winner
         winnersPerRace.push(winners.length);
         assert.is(winners.length, 1, `round ${round} seat ${seat}: ${winners.length} winners`);
         const losers = results.filter((x) => x.seat === seat && !x.r.ok).map((x) => (x.r.ok ? 'OK' : x.r.code));
-        assert.equal(tally(losers), { SEAT_TAKEN: CONNECTIONS - 1 }, `round ${round} seat ${seat}: the losers`);
+        // A seat given back in an earlier round cools down for the address that gave it back:
+        // its connections are refused before the race (COOL_DOWN) rather than losing it.
+        const { COOL_DOWN: cooling = 0, ...lost } = tally(losers);
+        assert.equal(lost, { SEAT_TAKEN: CONNECTIONS - 1 - cooling }, `round ${round} seat ${seat}: the losers`);
         holdsWon++;
       }
       // Each winner books (twice at once: one booking, whose reference both are told, since a

@@ -274,7 +274,8 @@ Slow('memory per event stays flat: 10,000 HOLD/RELEASE events leave (almost) not
       return process.memoryUsage().heapUsed;
     };
     // In this process, so that the heap can be measured after a full collection.
-    const node = await startNode(ctx.nats, { gatewayId: 'gw-heap', gateway: { addressLimits: { coolDownMs: 0 } } });
+    // On the NATS of the gateway processes above, which serve the demo catalog: another catalog on purpose.
+    const node = await startNode(ctx.nats, { gatewayId: 'gw-heap', acceptCatalogChange: true, gateway: { addressLimits: { coolDownMs: 0 } } });
     const writers = await Promise.all(Array.from({ length: 10 }, () => clientOf(node)));
     const run = async (n: number) => {
       let events = 0;
