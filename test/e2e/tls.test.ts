@@ -16,7 +16,7 @@ import { connect as connectTls } from 'node:tls';
 import { GuichetClient, ServerError } from '../../src/cli/client.js';
 import type { Guichet } from '../../src/guichet.js';
 import { startNats, startNode, type TestNats } from '../support/guichet.js';
-import { MAIN_JS } from '../support/process.js';
+import { MAIN_JS, startGatewayProcess } from '../support/process.js';
 
 const execFile = promisify(execFileCb);
 
@@ -136,6 +136,29 @@ Tls('reload (SIGHUP): new connections get the new certificate; unusable files ke
   await execFile('sh', ['-c', `echo broken > ${join(dir, 'first.key')}`]);
   assert.not.ok(secure.gateway.reloadTls());
   assert.is(await presented(secure.gateway.port), 'second');
+});
+
+Tls('guichet server --tls-cert --tls-key: SIGHUP reads the files again, the process goes on', async ({ nats, dir }) => {
+  const files = await makeCertificate(dir, 'proc-one');
+  const g = await startGatewayProcess({ natsUrl: nats.url, snapshotSeconds: 0, acceptCatalogChange: true, serverArgs: ['--tls-cert', files.certFile, '--tls-key', files.keyFile] });
+  try {
+    assert.match(g.stderr, /--tls \(TLS only\)/);
+    assert.is(await presented(g.port), 'proc-one');
+    const next = await makeCertificate(dir, 'proc-two');
+    await execFile('cp', [next.certFile, files.certFile]);
+    await execFile('cp', [next.keyFile, files.keyFile]);
+    process.kill(g.pid!, 'SIGHUP');
+    const deadline = Date.now() + 5_000;
+    let cn = await presented(g.port);
+    while (cn !== 'proc-two' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      cn = await presented(g.port);
+    }
+    assert.is(cn, 'proc-two');
+    assert.ok(g.alive);
+  } finally {
+    await g.stop();
+  }
 });
 
 /** Runs the CLI; resolves with its exit code and output. */

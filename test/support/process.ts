@@ -29,6 +29,8 @@ export interface GatewayProcessOptions {
   /** `--snapshot-seconds` (the server's default when absent). */
   snapshotSeconds?: number;
   gatewayId?: string;
+  /** `--accept-catalog-change`: a NATS shared with gateways of another catalog. */
+  acceptCatalogChange?: boolean;
   /** More `guichet server` flags, e.g. ['--max-seats-per-address', '4']. */
   serverArgs?: string[];
   /** Start it through `sh -c 'ulimit -n N; exec node …'`: a lowered descriptor limit. */
@@ -83,6 +85,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (options.idleTimeout !== undefined) a.push('--idle-timeout', String(options.idleTimeout));
     if (options.concerts !== undefined) a.push('--concerts', options.concerts);
     if (options.snapshotSeconds !== undefined) a.push('--snapshot-seconds', String(options.snapshotSeconds));
+    if (options.acceptCatalogChange) a.push('--accept-catalog-change');
     a.push(...(options.serverArgs ?? []));
     return a;
   };
