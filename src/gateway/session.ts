@@ -11,7 +11,7 @@ import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from
 import { lookupCommand, type CommandEnv, type HeldSeat, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
 import { addressKey } from './address.js';
-import { TLS_HANDSHAKE_BYTE } from './tls.js';
+import { looksLikeTlsHandshake } from './tls.js';
 
 export interface SessionOptions {
   env: CommandEnv;
@@ -73,7 +73,7 @@ export class Session implements SessionView {
       if (first) {
         first = false;
         // A TLS client on a plain port: it read HELLO as a broken TLS record and says so itself.
-        if (data[0] === TLS_HANDSHAKE_BYTE) {
+        if (looksLikeTlsHandshake(data)) {
           this.log('a TLS handshake on this plain port: closed');
           socket.destroy();
           return;

@@ -16,6 +16,16 @@ export interface TlsFiles {
 
 /** The first byte of a TLS record that carries a handshake (ClientHello). */
 export const TLS_HANDSHAKE_BYTE = 0x16;
+
+/**
+ * Whether a connection's first bytes are a TLS handshake record: 0x16, then a record version
+ * 3.0–3.4 (every TLS client, 1.3 included, writes 3.1 or 3.3 there). Three bytes, not one: a
+ * plain peer whose first byte happens to be 0x16 (1 in 256 of random input) is not taken
+ * for a TLS client.
+ */
+export function looksLikeTlsHandshake(data: Buffer): boolean {
+  return data.length >= 3 && data[0] === TLS_HANDSHAKE_BYTE && data[1] === 0x03 && data[2]! <= 0x04;
+}
 /** A TLS client sends its ClientHello at once; a peer silent this long speaks plain text. */
 const FIRST_BYTE_WAIT_MS = 3_000;
 /** A handshake not done within this long is dropped (its descriptor is not held for ever). */
