@@ -38,11 +38,20 @@ export interface ServerConfig extends NatsFlags {
   snapshotSeconds: number;
   maxConnections: number;
   idleTimeout: number;
+  maxSeatsPerAddress: number;
+  maxConnectionsPerAddress: number;
+  maxWatchersPerAddress: number;
+  /** Seconds during which an address may not hold again a seat whose hold it let go unbooked. */
+  holdCoolDown: number;
   gatewayId?: string;
   /** HMAC key of concert snapshots (default: one made under --data). */
   snapshotKey?: string;
   /** Start on a log shorter than, or other than, the one the last gateways saw. */
   acceptLogReset: boolean;
+  acceptCatalogChange: boolean;
+  /** PEM certificate (chain) and key: the gateway then speaks TLS only. */
+  tlsCert?: string;
+  tlsKey?: string;
   quiet: boolean;
 }
 
@@ -68,6 +77,10 @@ export const SERVER_DEFAULTS = {
   snapshotSeconds: 60,
   maxConnections: 20_000,
   idleTimeout: 300,
+  maxSeatsPerAddress: 32,
+  maxConnectionsPerAddress: 256,
+  maxWatchersPerAddress: 64,
+  holdCoolDown: 30,
 } as const;
 
 /** The `guichet server` options, ready to add to a commander Command. */
@@ -90,9 +103,16 @@ export function serverOptions(): Option[] {
     new Option('--snapshot-seconds <n>', 'how often to write concert snapshots, from which a restart replays only the rest of the log (0: off)').env('GUICHET_SNAPSHOT_SECONDS').default(d.snapshotSeconds).argParser(integer('--snapshot-seconds', 0, 86_400)),
     new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
     new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),
+    new Option('--max-seats-per-address <n>', 'seats one address (IPv4, or IPv6 /64) may hold at once over all its connections').env('GUICHET_MAX_SEATS_PER_ADDRESS').default(d.maxSeatsPerAddress).argParser(integer('--max-seats-per-address', 1, 1_000_000)),
+    new Option('--max-connections-per-address <n>', 'connections one address may have open at once').env('GUICHET_MAX_CONNECTIONS_PER_ADDRESS').default(d.maxConnectionsPerAddress).argParser(integer('--max-connections-per-address', 1, 1_000_000)),
+    new Option('--max-watchers-per-address <n>', 'concerts one address may WATCH at once, summed over its connections').env('GUICHET_MAX_WATCHERS_PER_ADDRESS').default(d.maxWatchersPerAddress).argParser(integer('--max-watchers-per-address', 1, 1_000_000)),
+    new Option('--hold-cool-down <seconds>', 'after a hold expires or is released unbooked, how long its address may not hold those seats again (0: at once)').env('GUICHET_HOLD_COOL_DOWN').default(d.holdCoolDown).argParser(integer('--hold-cool-down', 0, 3_600)),
     new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
     new Option('--snapshot-key <key>', 'key authenticating concert snapshots (HMAC); every gateway on one NATS needs the same (default: one made under --data)').env('GUICHET_SNAPSHOT_KEY'),
     new Option('--accept-log-reset', 'start even though the log ends before, or is not, the one gateways saw last (after restoring an older backup on purpose)').env('GUICHET_ACCEPT_LOG_RESET').default(false),
+    new Option('--accept-catalog-change', 'start even though the catalog differs from the one the last gateway started with (see docs/operations.md)').env('GUICHET_ACCEPT_CATALOG_CHANGE').default(false),
+    new Option('--tls-cert <file>', 'serve TLS with this PEM certificate (chain); with --tls-key; read again on SIGHUP').env('GUICHET_TLS_CERT'),
+    new Option('--tls-key <file>', 'the PEM private key of --tls-cert').env('GUICHET_TLS_KEY'),
     ...natsCredentialOptions(),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
@@ -142,5 +162,14 @@ export function clientOptions(): Option[] {
     new Option('--host <address>', 'gateway address').env('GUICHET_HOST').default(SERVER_DEFAULTS.host),
     new Option('--port <port>', 'gateway port').env('GUICHET_PORT').default(SERVER_DEFAULTS.port).argParser(integer('--port', 1, 65535)),
     new Option('--json', 'print the raw JSON answers, one per line').default(false),
+    ...clientTlsOptions(),
+  ];
+}
+
+/** `--tls` / `--tls-ca`, for every command that connects to a gateway (also the interactive client). */
+export function clientTlsOptions(): Option[] {
+  return [
+    new Option('--tls', 'connect with TLS (a gateway started with --tls-cert)').env('GUICHET_TLS').default(false),
+    new Option('--tls-ca <file>', "PEM certificate(s) of the CA that signed the gateway's certificate (implies --tls; default: the system's CAs)").env('GUICHET_TLS_CA'),
   ];
 }

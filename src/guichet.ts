@@ -20,6 +20,8 @@ import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 import { plural } from './plural.js';
+import { FailureBucket } from './gateway/shared-failures.js';
+import { ADDRESS_LIMIT } from './gateway/rate-limit.js';
 
 export interface GuichetOptions {
   /** NATS URL(s), comma-separated; user info in them (`nats://user:password@…`) is used. */
@@ -48,6 +50,8 @@ export interface GuichetOptions {
   /** How often to write concert snapshots (ms; default 60 s); 0: neither read nor write them. */
   snapshotIntervalMs?: number;
   gatewayId?: string;
+  /** Start even though the catalog differs from the last gateway's (the differences are logged). */
+  acceptCatalogChange?: boolean;
   log?: Logger;
   maxConnections?: number;
   idleTimeoutMs?: number;
@@ -125,6 +129,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
     });
+    const failureBucket = await openFailureBucket(nc, options, log);
     void watchConnection(nc, registry, log);
     const guard = guardStream(store, {
       created: stream.created,
@@ -156,6 +161,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       log,
       maxConnections: options.maxConnections,
       idleTimeoutMs: options.idleTimeoutMs,
+      ...(failureBucket ? { failureBucket } : {}),
       ...options.gateway,
     });
     log.info(`gateway ${gatewayId} listening on ${gateway.host}:${gateway.port}`);
@@ -181,10 +187,17 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   }
 }
 
+/** The catalog differs from the last gateway's, and --accept-catalog-change was not given. */
+export class CatalogChanged extends Error {
+  override readonly name = 'CatalogChanged';
+}
+
 /**
- * Reads the catalog record the last gateway left: warns when it started with another catalog,
- * refuses to start when the log went backwards since (unless told to accept it), then leaves
- * this gateway's record for the next. Returns the mark it left.
+ * Reads the catalog record the last gateway left: refuses to start when it started with
+ * another catalog (unless told to accept it: gateways with different catalogs sold seat 150
+ * of a 100-seat concert, and a concert the others do not have, whose bookings they cannot
+ * find), and when the log went backwards since (unless told to accept it); then leaves this
+ * gateway's record for the next. Returns the mark it left.
  */
 async function checkRecord(records: SnapshotStream, stream: StreamInfo, options: GuichetOptions, gatewayId: string, log: Logger): Promise<LogMark> {
   const read = await readCatalogRecord(records);
@@ -195,10 +208,18 @@ async function checkRecord(records: SnapshotStream, stream: StreamInfo, options:
     const previous = read.record;
     const differences = catalogDifferences(options.catalog, previous.catalog);
     if (differences.length > 0) {
-      log.warn(
+      const said =
         `this gateway's catalog differs from the one gateway ${previous.gatewayId} started with at ${previous.at} ` +
-          `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`,
-      );
+        `(${differences.join('; ')}); every gateway on one NATS must have the same catalog`;
+      if (!options.acceptCatalogChange) {
+        const refusal = new CatalogChanged(
+          `${said}. Not starting. If the change is meant, start with --accept-catalog-change, then restart ` +
+            'every other gateway with the new catalog (docs/operations.md, "Changing the catalog")',
+        );
+        log.error(refusal.message);
+        throw refusal;
+      }
+      log.warn(`${said} (accepted: --accept-catalog-change; restart every other gateway with this catalog)`);
     }
     const problem = previous.log && continuityProblem(previous.log, stream);
     if (problem && !options.acceptLogReset) {
@@ -225,6 +246,23 @@ async function updateAsAdmin(natsUrl: string, admin: NatsCredentials, config: St
     await jsm.streams.update(config.name, config);
   } finally {
     await nc.close();
+  }
+}
+
+/**
+ * The look-up failure counts shared by every gateway (shared-failures.ts). A NATS that will
+ * not have the bucket (an account without the rights) is said, and this gateway counts alone.
+ */
+async function openFailureBucket(nc: NatsConnection, options: GuichetOptions, log: Logger): Promise<FailureBucket | undefined> {
+  const windowMs = options.gateway?.addressRateLimit?.windowMs ?? ADDRESS_LIMIT.windowMs;
+  try {
+    return await FailureBucket.open(nc, { windowMs, replicas: options.replicas ?? 1 });
+  } catch (err) {
+    log.warn(
+      `look-up limits: cannot open the shared bucket guichet_limits (${(err as Error).message}); ` +
+        'this gateway counts failed look-ups alone, so each gateway gives an address its own budget',
+    );
+    return undefined;
   }
 }
 

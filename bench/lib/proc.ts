@@ -60,6 +60,12 @@ export async function spawnGateway(
       '--quiet',
       '--concerts', options.catalogFile,
       '--gateway-id', options.gatewayId ?? 'gw-bench',
+      // The load comes from one machine but stands for many people: the per-address limits
+      // (32 seats, 256 connections, 64 watchers, the re-hold cool-down) would measure themselves.
+      '--max-seats-per-address', '1000000',
+      '--max-connections-per-address', '1000000',
+      '--max-watchers-per-address', '1000000',
+      '--hold-cool-down', '0',
       ...(options.args ?? []),
     ],
     // One snapshot key for every benchmark gateway (a restart reads its predecessor's snapshots).

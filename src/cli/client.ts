@@ -3,7 +3,8 @@
  * matches the replies, and hands EVENT pushes to a listener. Used by the CLI, the tests and
  * the benchmarks.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { EventEmitter } from 'node:events';
 import { parseReply, quoteArgument } from '../gateway/protocol.js';
 
@@ -66,10 +67,35 @@ interface Pending {
 export interface ClientOptions {
   host?: string;
   port?: number;
+  /** The local address to connect from (tests of per-address limits: 127.0.0.x). */
+  localAddress?: string;
+  /** Connect with TLS; `ca`: the PEM certificate(s) to trust instead of the system's CAs. */
+  tls?: ClientTls;
   /** Fails the connect after this long (ms). */
   timeoutMs?: number;
   /** Fails a request that gets no reply for this long (ms); the gateway answers within 10 s. */
   requestTimeoutMs?: number;
+}
+
+export interface ClientTls {
+  ca?: string | Buffer;
+}
+
+/**
+ * A TLS error said in words a person can act on: a plain port answers the ClientHello with
+ * HELLO in plain text, which TLS reads as a record of a wrong version.
+ */
+export function describeTlsError(where: string, err: Error & { code?: string }): string {
+  const code = err.code ?? '';
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL|RECORD_LAYER/.test(code) || /wrong version number/.test(err.message)) {
+    return `${where} answered in plain text, not TLS: it is a plain port; connect without --tls`;
+  }
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/.test(code)) {
+    return `the certificate of ${where} is not trusted (${code}): give the CA that signed it with --tls-ca <file>`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the certificate of ${where} is not for that name: ${err.message}`;
+  if (code === 'CERT_HAS_EXPIRED') return `the certificate of ${where} has expired`;
+  return `TLS with ${where} failed: ${err.message}`;
 }
 
 export class GuichetClient extends EventEmitter {
@@ -90,7 +116,17 @@ export class GuichetClient extends EventEmitter {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 12345;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const local = options.localAddress ? { localAddress: options.localAddress } : {};
+      const socket: Socket = options.tls
+        ? connectTls({
+            host,
+            port,
+            ...local,
+            ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+            // SNI carries names only, never an address.
+            ...(isIP(host) ? {} : { servername: host }),
+          })
+        : connect({ host, port, ...local });
       socket.setNoDelay(true);
       socket.setEncoding('utf8');
       let early = '';
@@ -121,7 +157,10 @@ export class GuichetClient extends EventEmitter {
         client.attach(early.slice(nl + 1));
         resolve(client);
       };
-      const onError = (err: Error) => fail(new Error(`cannot connect to ${host}:${port}: ${err.message}`));
+      const onError = (err: Error & { code?: string; library?: string }) => {
+        const tlsError = options.tls && (err.library !== undefined || /SSL|TLS|CERT/.test(err.code ?? ''));
+        fail(new Error(tlsError ? describeTlsError(`${host}:${port}`, err) : `cannot connect to ${host}:${port}: ${err.message}`));
+      };
       const onClose = () => fail(new Error(`${host}:${port} closed the connection before saying HELLO`));
       socket.on('data', onData);
       socket.once('error', onError);

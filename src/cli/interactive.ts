@@ -5,7 +5,7 @@
  * (interactive-format.ts); this file does the I/O: the connection, the questions, the live
  * seat map, Ctrl-C and a lost connection.
  */
-import { GuichetClient, ServerError, type SeatEvent } from './client.js';
+import { GuichetClient, ServerError, type ClientTls, type SeatEvent } from './client.js';
 import {
   answer,
   awaitsReply,
@@ -35,6 +35,8 @@ export interface InteractiveOptions {
   host: string;
   /** As typed on the command line. */
   port: string | number;
+  /** TLS to the gateway (--tls / --tls-ca). */
+  tls?: ClientTls;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
 }
@@ -49,8 +51,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const client = await connectClient(options.host, port);
-  return new InteractiveSession(client, { host: options.host, port, input, output }).run();
+  const client = await connectClient(options.host, port, options.tls);
+  return new InteractiveSession(client, { host: options.host, port, input, output, ...(options.tls ? { tls: options.tls } : {}) }).run();
 }
 
 /** The connection went away (closed by the server, reset, or the server is stopping). */
@@ -100,7 +102,7 @@ class InteractiveSession {
 
   constructor(
     client: GuichetClient,
-    private readonly options: { host: string; port: number; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
+    private readonly options: { host: string; port: number; tls?: ClientTls; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
   ) {
     const terminal = Boolean(options.input.isTTY && options.output.isTTY);
     this.prompter = new Prompter({ input: options.input, output: options.output, terminal });
@@ -288,7 +290,7 @@ class InteractiveSession {
       }
       if (!yes) return false;
       try {
-        const client = await connectClient(this.options.host, this.options.port);
+        const client = await connectClient(this.options.host, this.options.port, this.options.tls);
         this.attach(client);
         this.dialogue = startDialogue(client.hello, this.dialogue.names);
         this.prompter.print(formatSay(`Connected again to ${this.where}.`, 'ok', { color: this.color }));

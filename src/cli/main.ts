@@ -8,12 +8,12 @@
  * With --json, an error is also written on stdout as {"error": {"code": …, "message": …}}.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { clientOptions, serverOptions, type ServerConfig } from '../config.js';
+import { clientOptions, clientTlsOptions, serverOptions, type ServerConfig } from '../config.js';
 import { auditCommand } from './audit.js';
 import { tailCommand } from './tail.js';
 import { natsKeysCommand, upgradeStreamCommand } from './admin.js';
 import * as oneshot from './oneshot.js';
-import { UsageError, type ClientFlags } from './oneshot.js';
+import { UsageError, clientTls, type ClientFlags, type TlsFlags } from './oneshot.js';
 import { runServer } from './server.js';
 import { errorJson, errorText, exitStatusOf } from './errors.js';
 
@@ -71,25 +71,27 @@ clientCommand('watch', 'follow the seats of a concert live (Ctrl-C to stop)')
 // program's error handling.
 for (const cmd of [auditCommand(), tailCommand(), upgradeStreamCommand(), natsKeysCommand()]) program.addCommand(cmd.copyInheritedSettings(program));
 
-async function interactive(host: string, port: string): Promise<void> {
+async function interactive(host: string, port: string, flags: TlsFlags = {}): Promise<void> {
   const { runInteractive } = await import('./interactive.js');
-  process.exitCode = await runInteractive({ host, port });
+  const tls = clientTls(flags);
+  process.exitCode = await runInteractive({ host, port, ...(tls ? { tls } : {}) });
 }
 
 const defaultHost = process.env['GUICHET_HOST'] || '127.0.0.1';
 const defaultPort = process.env['GUICHET_PORT'] || '12345';
 
-program
+const clientCmd = program
   .command('client')
   .description('the interactive client, also run by `guichet` alone: book and cancel seats on a live seat map (see its help screen: h)')
   .argument('[address]', 'gateway address, or address:port (env GUICHET_HOST)')
   .argument('[port]', 'gateway port (env GUICHET_PORT)')
   .addOption(new Option('--host <address>', 'gateway address (as the first argument)'))
-  .addOption(new Option('--port <port>', 'gateway port (as the second argument)'))
-  .action((address: string | undefined, port: string | undefined, flags: { host?: string; port?: string }) => {
-    const where = clientAddress(address ?? flags.host, port ?? flags.port);
-    return interactive(where.host, where.port);
-  });
+  .addOption(new Option('--port <port>', 'gateway port (as the second argument)'));
+for (const option of clientTlsOptions()) clientCmd.addOption(option);
+clientCmd.action((address: string | undefined, port: string | undefined, flags: TlsFlags & { host?: string; port?: string }) => {
+  const where = clientAddress(address ?? flags.host, port ?? flags.port);
+  return interactive(where.host, where.port, flags);
+});
 
 /** `client 10.0.0.5 12345`, `client 10.0.0.5:12345`, `client --host … --port …`, or the defaults. */
 function clientAddress(address: string | undefined, port: string | undefined): { host: string; port: string } {
@@ -105,7 +107,7 @@ function clientAddress(address: string | undefined, port: string | undefined): {
 program.allowExcessArguments(true).action(() => {
   const [word] = program.args;
   if (word !== undefined) throw new UsageError(`unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
-  return interactive(defaultHost, defaultPort);
+  return interactive(defaultHost, defaultPort, { tls: Boolean(process.env['GUICHET_TLS']), tlsCa: process.env['GUICHET_TLS_CA'] || undefined });
 });
 
 const json = process.argv.includes('--json');

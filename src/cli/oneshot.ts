@@ -1,14 +1,37 @@
 /** One-shot client commands: connect, do one thing, print it (or its JSON), exit. */
 import { isWellFormedReference } from '../actors/reference.js';
-import { GuichetClient, ServerError, type ConcertSummary, type SeatEvent } from './client.js';
+import { readFileSync } from 'node:fs';
+import { GuichetClient, ServerError, type ClientTls, type ConcertSummary, type SeatEvent } from './client.js';
 import { renderConcerts, renderSeatGrid, useColor } from './render.js';
 import type { Row } from './seat-map.js';
 import { describeSeats } from './seat-choice.js';
 
-export interface ClientFlags {
+export interface ClientFlags extends TlsFlags {
   host: string;
   port: number;
   json: boolean;
+}
+
+export interface TlsFlags {
+  tls?: boolean;
+  tlsCa?: string;
+}
+
+/** `--tls` / `--tls-ca <file>` as the client's TLS options (undefined: plain TCP). */
+export function clientTls(flags: TlsFlags): ClientTls | undefined {
+  if (flags.tlsCa) {
+    try {
+      return { ca: readFileSync(flags.tlsCa) };
+    } catch (err) {
+      throw new UsageError(`cannot read --tls-ca ${flags.tlsCa}: ${(err as Error).message}`);
+    }
+  }
+  return flags.tls ? {} : undefined;
+}
+
+/** A client connected as the flags say (address, TLS). */
+export function connectWith(flags: ClientFlags): Promise<GuichetClient> {
+  return connectClient(flags.host, flags.port, clientTls(flags));
 }
 
 /** A mistake the user can fix; printed without a stack trace. */
@@ -22,13 +45,14 @@ export class UnreachableError extends Error {
 }
 
 /** Connects, or says what to do when nothing answers (the usual cause: no server started yet). */
-export async function connectClient(host: string, port: number): Promise<GuichetClient> {
+export async function connectClient(host: string, port: number, tls?: ClientTls): Promise<GuichetClient> {
   try {
-    return await GuichetClient.connect({ host, port });
+    return await GuichetClient.connect({ host, port, ...(tls ? { tls } : {}) });
   } catch (err) {
     if (err instanceof ServerError) throw err;
     const hint = /ECONNREFUSED/.test((err as Error).message) ? ' Is the server running? Start it with `npm start` (or `guichet server`).' : '';
-    throw new UnreachableError(`${(err as Error).message}.${hint}`);
+    const message = (err as Error).message;
+    throw new UnreachableError(hint ? `${message}.${hint}` : message);
   }
 }
 
@@ -37,7 +61,7 @@ function print(flags: ClientFlags, payload: unknown, human: () => string): void 
 }
 
 async function withClient<T>(flags: ClientFlags, run: (client: GuichetClient) => Promise<T>): Promise<T> {
-  const client = await connectClient(flags.host, flags.port);
+  const client = await connectWith(flags);
   try {
     return await run(client);
   } finally {

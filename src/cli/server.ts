@@ -6,12 +6,18 @@ import { maxSeatsOf, natsCredentials, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
 import type { NatsCredentials } from '../nats-connection.js';
+import { loadSecureContext } from '../gateway/tls.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { plural } from '../plural.js';
 import { credentialsOrEmbedded, ensureEmbeddedSecrets, ensureSnapshotKey, publicKeyEnvironment } from './embedded-secrets.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
   const log = createLogger({ quiet: config.quiet });
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new Error('TLS needs both --tls-cert and --tls-key (PEM files)');
+  }
+  const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
+  if (tls) loadSecureContext(tls); // unusable files are said before anything starts
   const catalog = await loadCatalog(config.concerts);
   if (config.maxHolds !== undefined) {
     log.warn(`--max-holds (GUICHET_MAX_HOLDS) is deprecated: it is now --max-seats (GUICHET_MAX_SEATS), seats across a connection's holds`);
@@ -54,8 +60,18 @@ export async function runServer(config: ServerConfig): Promise<void> {
     natsWaitMs: config.natsWait * 1000,
     snapshotIntervalMs: config.snapshotSeconds * 1000,
     gatewayId: config.gatewayId,
+    acceptCatalogChange: config.acceptCatalogChange,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,
+    gateway: {
+      addressLimits: {
+        maxSeatsHeld: config.maxSeatsPerAddress,
+        maxConnections: config.maxConnectionsPerAddress,
+        maxWatchers: config.maxWatchersPerAddress,
+        coolDownMs: config.holdCoolDown * 1000,
+      },
+      ...(tls ? { tls } : {}),
+    },
     log,
     onReplayProgress: (seq, until) => {
       const now = Date.now();
@@ -77,7 +93,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   process.stderr.write(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
       `(${plural(catalog.length, 'concert')}, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
-      `Connect: ${connectHint(node.gateway.host, node.gateway.port)}\n`,
+      `Connect: ${connectHint(node.gateway.host, node.gateway.port)}${node.gateway.tls ? ' --tls (TLS only)' : ''}\n`,
   );
 
   let stopping = false;
@@ -100,8 +116,11 @@ export async function runServer(config: ServerConfig): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Its terminal closed: stop as cleanly, embedded nats-server included (which takes SIGHUP as "reload").
-  process.on('SIGHUP', () => void stop('SIGHUP'));
+  // Serving TLS, SIGHUP takes a renewed certificate without a restart (connections already
+  // open keep theirs), as daemons do. Otherwise it means its terminal closed: stop as cleanly,
+  // embedded nats-server included (which takes SIGHUP as "reload").
+  if (node.gateway.tls) process.on('SIGHUP', () => void node.gateway.reloadTls());
+  else process.on('SIGHUP', () => void stop('SIGHUP'));
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { SeatEvent } from './client.js';
 import { setSeat, type Dialogue, type Seats } from './interactive-dialogue.js';
 import { formatSeatScreen } from './interactive-format.js';
-import { connectClient, describeEvent, type ClientFlags } from './oneshot.js';
+import { connectWith, describeEvent, type ClientFlags } from './oneshot.js';
 import { renderSeatGrid, useColor } from './render.js';
 import { drawInPlace } from './screen.js';
 
@@ -17,7 +17,7 @@ const REDRAW_DELAY_MS = 40;
 const FOOTER = 'Watching; Ctrl-C to stop.';
 
 export async function watch(flags: ClientFlags, concert: string, out: NodeJS.WriteStream = process.stdout): Promise<void> {
-  const c = await connectClient(flags.host, flags.port);
+  const c = await connectWith(flags);
   const initial = await c.request<Seats & { free: number }>('WATCH', concert);
   const color = useColor(out);
   const screen = !flags.json && Boolean(out.isTTY);

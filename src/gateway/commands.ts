@@ -24,6 +24,9 @@ import { cleanName, sameLastName } from '../actors/names.js';
 import { isWellFormedReference, newReference } from '../actors/reference.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { MAX_ARGS } from './protocol.js';
+import type { AddressLimits } from './address-limits.js';
+import type { AddressFailures } from './shared-failures.js';
+import type { RecentCancellations } from './cancellations.js';
 
 
 /** One hold of a connection: one or several seats of one concert. */
@@ -42,10 +45,14 @@ export interface HeldSeats {
 export interface SessionView {
   readonly id: string;
   readonly address: string;
+  /** The key of its per-address limits: the IPv4 address, or the IPv6 /64 (address.ts). */
+  readonly addressKey: string;
   firstName?: string;
   lastName?: string;
   /** This connection's holds: hold id → where and until when. */
   readonly holds: Map<string, HeldSeats>;
+  /** Holds this connection booked (hold id → concert), the latest few: a BOOK sent again answers that booking. */
+  readonly booked: Map<string, string>;
   readonly watching: Set<string>;
   /** Set by QUIT: the session closes after the reply. */
   closing: boolean;
@@ -54,7 +61,10 @@ export interface SessionView {
 export interface CommandEnv {
   registry: Registry;
   connectionLimiter: FailureLimiter;
-  addressLimiter: FailureLimiter;
+  /** Failed look-ups per address, shared by the gateways on one NATS. */
+  addressFailures: AddressFailures;
+  addressLimits: AddressLimits;
+  cancellations: RecentCancellations;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
@@ -130,6 +140,7 @@ export const COMMANDS: Record<string, Command> = {
       const held = s.holds.get(holdId!);
       if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
       s.holds.delete(holdId!);
+      env.addressLimits.released(s.addressKey, holdId!);
       await env.registry.execute(held.concert, { type: 'Release', hold: holdId!, holder: s.id, reason: 'declined' });
       return {};
     },
@@ -147,12 +158,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'CANCEL <reference> <last name>',
     summary: 'cancel a booking; all its seats are free again',
     args: [2, 16],
-    run: async (s, args, env) => {
-      const { concert, seats, booking } = await findOwnBooking(s, args, env);
-      // Every seat of the booking is cancelled together, so its seats are the ones found.
-      await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
-      return { reference: booking.reference, concert, ...seatsPart(env, concert, seats) };
-    },
+    run: (s, args, env) => cancel(s, args, env),
   },
   PING: { usage: 'PING', summary: 'answers OK {}', args: [0, 0], run: () => ({}) },
   HELP: {
@@ -244,7 +250,7 @@ function liveSeats(s: SessionView, now: number): number {
 /**
  * The one place a HOLD of `n` seats is checked against the limits, before the actor is
  * asked: at most `maxSeats` in one hold (BAD_ARGUMENTS) and across the connection's holds
- * (HOLD_LIMIT). A per-address limit belongs here too.
+ * (HOLD_LIMIT), and across the holds of every connection of its address (HOLD_LIMIT).
  */
 function checkHoldLimits(s: SessionView, n: number, env: CommandEnv): void {
   const max = env.registry.rules.maxSeats;
@@ -253,6 +259,7 @@ function checkHoldLimits(s: SessionView, n: number, env: CommandEnv): void {
   if (held + n > max) {
     throw new GuichetError('HOLD_LIMIT', `at most ${max} seats may be held at once; this connection holds ${held}`);
   }
+  env.addressLimits.checkHold(s.addressKey, n);
 }
 
 /** `HOLD <concert> <seat>…` or `HOLD <concert> best <n>`, as the command asks the actor. */
@@ -272,10 +279,14 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
   const request = holdRequest(layout, seatArgs);
   const count = 'best' in request ? request.best : 'seats' in request ? request.seats.length : 1;
   checkHoldLimits(s, count, env);
+  const limits = env.addressLimits;
+  if ('seats' in request) limits.checkCoolDown(s.addressKey, concert!, request.seats);
   const holdId = newId();
   const asked = 'seats' in request ? [...request.seats].sort((a, b) => a - b) : [];
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
   s.holds.set(holdId, { concert: concert!, seats: asked, count, expiresAt: Number.POSITIVE_INFINITY });
+  // The address's count too; a `best` hold's seats are not known yet: placeholders, replaced below.
+  limits.held(s.addressKey, holdId, concert!, asked.length > 0 ? asked : new Array<number>(count).fill(0), Number.POSITIVE_INFINITY);
   try {
     const outcome = await env.registry.execute(concert!, { type: 'Hold', hold: holdId, holder: s.id, ...request });
     // The events it wrote say which seats (no scan of a large hall). None: this connection held
@@ -286,8 +297,12 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
     const seats = written.length > 0 ? written.map((d) => d.seat) : seatsOfHold(outcome.state, id);
     const held = outcome.state.seats[(seats[0] ?? 0) - 1];
     if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
-    if (id !== holdId) s.holds.delete(holdId);
+    if (id !== holdId) {
+      s.holds.delete(holdId);
+      limits.forget(s.addressKey, holdId);
+    }
     s.holds.set(id, { concert: concert!, seats, count: seats.length, expiresAt: held.expiresAt });
+    limits.held(s.addressKey, id, concert!, seats, held.expiresAt);
     return { hold: id, concert, ...seatsPart(env, concert!, seats), expiresAt: new Date(held.expiresAt).toISOString() };
   } catch (err) {
     if (err instanceof GuichetError && err.code === 'UNAVAILABLE') {
@@ -297,6 +312,10 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
     } else {
       s.holds.delete(holdId);
     }
+    // Nor against the address: most UNAVAILABLE holds were never sent (NATS away), and counted
+    // they would lock the address out for a hold time after the outage. A retry that finds the
+    // hold stored counts it then.
+    limits.forget(s.addressKey, holdId);
     throw err;
   }
 }
@@ -310,7 +329,7 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
   }
   const names = first !== undefined ? checkNames(first, last!) : { firstName: s.firstName!, lastName: s.lastName! };
   const held = s.holds.get(holdId!);
-  if (!held) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  if (!held) return bookedAlready(s, holdId!, env);
   if (held.expiresAt <= env.now()) {
     s.holds.delete(holdId!);
     throw new GuichetError('HOLD_EXPIRED', `hold ${holdId} expired; hold the seat again`);
@@ -326,10 +345,58 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
     const booked = written[0] ?? (first?.kind === 'booked' ? first : undefined);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
+    env.addressLimits.forget(s.addressKey, holdId!);
+    rememberBooked(s, holdId!, held.concert);
     const { reference: stored, firstName, lastName } = booked;
     return { reference: stored, concert: held.concert, ...seatsPart(env, held.concert, seats), firstName, lastName };
   } catch (err) {
     if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
+    throw err;
+  }
+}
+
+/** How many booked holds a connection remembers for BOOK's retries. */
+const REMEMBERED_BOOKINGS = 64;
+
+function rememberBooked(s: SessionView, hold: string, concert: string): void {
+  s.booked.set(hold, concert);
+  if (s.booked.size > REMEMBERED_BOOKINGS) s.booked.delete(s.booked.keys().next().value!);
+}
+
+/** BOOK of a hold this connection booked already (its answer was lost): that same booking. */
+function bookedAlready(s: SessionView, holdId: string, env: CommandEnv) {
+  const concert = s.booked.get(holdId);
+  if (!concert) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
+  const state = stateOf(env, concert);
+  const seats = seatsBookedBy(state, holdId);
+  const first = state.seats[(seats[0] ?? 0) - 1];
+  if (first?.kind !== 'booked') throw new GuichetError('NO_SUCH_HOLD', `hold ${holdId} was booked, and that booking has since been cancelled`);
+  const { reference, firstName, lastName } = first;
+  return { reference, concert, ...seatsPart(env, concert, seats), firstName, lastName };
+}
+
+/**
+ * CANCEL, safe to send again: a retry of a cancellation this address made (or was told
+ * UNAVAILABLE for, though it was stored) answers that cancellation, and is no failed look-up.
+ */
+async function cancel(s: SessionView, args: string[], env: CommandEnv) {
+  const [reference, ...words] = args;
+  const lastName = words.join(' ');
+  const earlier = env.cancellations.recall(s.addressKey, reference!, lastName);
+  // A booking disappears only by its cancellation: gone, it was the one remembered.
+  if (earlier && !env.registry.concertOfReference(reference!)) return earlier;
+  const { concert, seats, booking } = await findOwnBooking(s, args, env);
+  // Every seat of the booking is cancelled together, so its seats are the ones found.
+  const answer = { reference: booking.reference, concert, ...seatsPart(env, concert, seats) };
+  // Remembered before it is asked: an UNAVAILABLE answer may hide a stored cancellation.
+  env.cancellations.remember(s.addressKey, booking.reference, booking.lastName, answer);
+  try {
+    await env.registry.execute(concert, { type: 'Cancel', reference: booking.reference, lastName: booking.lastName });
+    return answer;
+  } catch (err) {
+    // Found here but not by the actor, once caught up: the earlier cancellation was stored.
+    if (earlier && err instanceof GuichetError && err.code === 'NOT_FOUND') return earlier;
+    if (!(err instanceof GuichetError && err.code === 'UNAVAILABLE')) env.cancellations.forget(s.addressKey, booking.reference);
     throw err;
   }
 }
@@ -339,21 +406,17 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
   if (!isWellFormedReference(reference!)) {
     throw new GuichetError('BAD_REFERENCE', 'a reference is 10 digits and its last one is a check digit; check for a typo');
   }
-  const keys: Array<[FailureLimiter, string]> = [
-    [env.connectionLimiter, s.id],
-    [env.addressLimiter, s.address],
-  ];
-  let delayMs = 0;
-  for (const [limiter, key] of keys) {
-    const verdict = limiter.check(key);
-    if (!verdict.allowed) {
-      throw new GuichetError('RATE_LIMITED', `too many failed look-ups; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
-    }
-    delayMs = Math.max(delayMs, verdict.delayMs);
-  }
+  const refused = (retryAfterMs: number) =>
+    new GuichetError('RATE_LIMITED', `too many failed look-ups; try again in ${Math.ceil(retryAfterMs / 1000)} s`);
+  const own = env.connectionLimiter.check(s.id);
+  if (!own.allowed) throw refused(own.retryAfterMs);
   // Counted as a failure before the delay and taken back on success: look-ups sent in
-  // parallel (from many connections of one address) cannot all pass while one waits.
-  for (const [limiter, key] of keys) limiter.fail(key);
+  // parallel (from many connections of one address, or through several gateways) cannot all
+  // pass while one waits.
+  const address = await env.addressFailures.attempt(s.addressKey);
+  if (!address.allowed) throw refused(address.retryAfterMs);
+  env.connectionLimiter.fail(s.id);
+  const delayMs = Math.max(own.delayMs, address.delayMs);
   if (delayMs > 0) await env.sleep(delayMs);
   const lastName = lastNameWords.join(' ');
   const concert = env.registry.concertOfReference(reference!);
@@ -362,6 +425,7 @@ async function findOwnBooking(s: SessionView, [reference, ...lastNameWords]: str
   if (!concert || !found || !sameLastName(found.seat.lastName, lastName)) {
     throw new GuichetError('NOT_FOUND', 'no booking with that reference and last name');
   }
-  for (const [limiter, key] of keys) limiter.forgive(key);
+  env.connectionLimiter.forgive(s.id);
+  await address.forgive();
   return { concert, seats: seatsOfBooking(state!, reference!), booking: found.seat };
 }

@@ -16,6 +16,14 @@ export interface RateLimitOptions {
 
 export type Verdict = { allowed: false; retryAfterMs: number } | { allowed: true; delayMs: number };
 
+/** The verdict for a key whose failures within the window happened at `times` (oldest first). */
+export function verdictOf(times: readonly number[], options: RateLimitOptions, now: number): Verdict {
+  const { maxFailures, slowAfter, windowMs, delayStepMs, maxDelayMs } = options;
+  if (times.length >= maxFailures) return { allowed: false, retryAfterMs: times[times.length - maxFailures]! + windowMs - now };
+  const over = times.length - slowAfter + 1;
+  return { allowed: true, delayMs: over > 0 ? Math.min(maxDelayMs, over * delayStepMs) : 0 };
+}
+
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
 
@@ -25,11 +33,7 @@ export class FailureLimiter {
   ) {}
 
   check(key: string): Verdict {
-    const times = this.recent(key);
-    const { maxFailures, slowAfter, windowMs, delayStepMs, maxDelayMs } = this.options;
-    if (times.length >= maxFailures) return { allowed: false, retryAfterMs: times[0]! + windowMs - this.now() };
-    const over = times.length - slowAfter + 1;
-    return { allowed: true, delayMs: over > 0 ? Math.min(maxDelayMs, over * delayStepMs) : 0 };
+    return verdictOf(this.recent(key), this.options, this.now());
   }
 
   fail(key: string): void {

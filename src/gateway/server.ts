@@ -14,6 +14,12 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import { TlsTerminator, type TlsFiles } from './tls.js';
+import { RecentCancellations } from './cancellations.js';
+import { AddressFailures, type FailureBucket } from './shared-failures.js';
+import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
+import { addressKey } from './address.js';
+import { connectionCeiling, readDescriptorLimit, type DescriptorLimit } from './descriptors.js';
 
 export interface GatewayOptions {
   registry: Registry;
@@ -29,13 +35,27 @@ export interface GatewayOptions {
   maxQueuedRequests?: number;
   connectionRateLimit?: RateLimitOptions;
   addressRateLimit?: RateLimitOptions;
+  /** The failure counts shared with the other gateways (absent: this gateway's own only). */
+  failureBucket?: FailureBucket;
+  /** Per-address limits (address-limits.ts); each missing one has its default. */
+  addressLimits?: Partial<AddressLimitOptions>;
   now?: () => number;
+  /** Serve TLS only, with these PEM files (absent: plain TCP). */
+  tls?: TlsFiles;
+  /** The process's descriptor limit (default: read from /proc/self/limits; tests give one). */
+  descriptorLimit?: DescriptorLimit;
 }
 
 export interface Gateway {
   readonly port: number;
   readonly host: string;
   readonly connections: number;
+  /** `--max-connections`, or less when the descriptor limit does not leave room for it. */
+  readonly maxConnections: number;
+  /** Whether the port speaks TLS. */
+  readonly tls: boolean;
+  /** Reads the TLS certificate and key again (SIGHUP); false (and the old ones kept) when they cannot be used. */
+  reloadTls(): boolean;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -44,41 +64,98 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const now = options.now ?? Date.now;
   const sessions = new Set<Session>();
   const connectionLimiter = new FailureLimiter(options.connectionRateLimit ?? CONNECTION_LIMIT, now);
-  const addressLimiter = new FailureLimiter(options.addressRateLimit ?? ADDRESS_LIMIT, now);
+  const addressFailures = new AddressFailures(options.addressRateLimit ?? ADDRESS_LIMIT, options.failureBucket, {
+    now,
+    reachable: () => options.registry.isAvailable,
+    log,
+  });
+  const addressLimits = new AddressLimits({ ...ADDRESS_LIMIT_DEFAULTS, ...options.addressLimits }, now);
   const sweeper = setInterval(() => {
     connectionLimiter.sweep();
-    addressLimiter.sweep();
+    addressFailures.sweep();
+    addressLimits.sweep();
   }, 60_000);
   sweeper.unref();
   const env: CommandEnv = {
     registry: options.registry,
     connectionLimiter,
-    addressLimiter,
+    addressFailures,
+    addressLimits,
+    cancellations: new RecentCancellations(now),
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
   const watchers = new WatcherIndex<Session>();
   const fanout = new Fanout(options.registry, watchers, now);
-  const maxConnections = options.maxConnections ?? 20_000;
+  const ceiling = connectionCeiling(options.maxConnections ?? 20_000, options.descriptorLimit ?? readDescriptorLimit());
+  if (ceiling.lowered) log.warn(ceiling.lowered);
+  const maxConnections = ceiling.max;
   let stopping = false;
 
-  const accept = (socket: Socket) => {
-    if (stopping || sessions.size >= maxConnections) {
-      const [code, message]: [GuichetError['code'], string] = stopping
-        ? ['SHUTTING_DOWN', 'the server is stopping']
-        : ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
-      socket.on('error', () => undefined);
-      socket.end(`${formatError(undefined, code, message)}\n`);
-      log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
-      return;
+  const refuse = (socket: Socket, code: GuichetError['code'], message: string) => {
+    socket.on('error', () => undefined);
+    socket.resume(); // what it sent is read and dropped: closing on unread input would reset, losing the line
+    // Its descriptor is given back as soon as the line is in the kernel's buffer (which still
+    // sends it), and after a second at the latest: refusals must not use up the reserve.
+    socket.end(`${formatError(undefined, code, message)}\n`, () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1_000).unref();
+    log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
+  };
+
+  const tls = options.tls ? new TlsTerminator(options.tls, log) : undefined;
+  /** Connections in their TLS handshake: they hold a descriptor, so they count against the ceiling. */
+  let handshaking = 0;
+
+  /** Whether a new TCP connection may stay; when it may, it is counted against its address. */
+  const admission = (key: string): [GuichetError['code'], string] | undefined => {
+    if (stopping) return ['SHUTTING_DOWN', 'the server is stopping'];
+    if (sessions.size + handshaking >= maxConnections) {
+      return ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
     }
+    if (!addressLimits.admitConnection(key)) {
+      return ['TOO_MANY_CONNECTIONS', `this address (${key}) has ${addressLimits.options.maxConnections} connections open, the address's limit; close one first`];
+    }
+    return undefined;
+  };
+
+  const accept = (raw: Socket) => {
+    const key = addressKey(raw.remoteAddress);
+    // Decided on the TCP connection, which holds a descriptor from now on; said once TLS is
+    // up on a TLS port (a TLS client cannot read a plain line).
+    const refusal = admission(key);
+    if (!tls) return refusal ? refuse(raw, ...refusal) : open(raw, key);
+    handshaking++;
+    tls.wrap(
+      raw,
+      (secure) => {
+        handshaking--;
+        if (refusal) return refuse(secure, ...refusal);
+        if (stopping) {
+          addressLimits.leaveConnection(key);
+          return refuse(secure, 'SHUTTING_DOWN', 'the server is stopping');
+        }
+        open(secure, key);
+      },
+      (why) => {
+        handshaking--;
+        if (!refusal) addressLimits.leaveConnection(key);
+        log.info(`${raw.remoteAddress}:${raw.remotePort} not connected: ${why}`);
+      },
+    );
+  };
+
+  /** A connection admitted (and counted against `key`): its session, and HELLO. */
+  const open = (socket: Socket, key: string) => {
     const session = new Session(socket, {
       env,
       log,
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
       maxQueuedRequests: options.maxQueuedRequests ?? 64,
-      onClose: (s) => sessions.delete(s),
+      onClose: (s) => {
+        sessions.delete(s);
+        addressLimits.leaveConnection(key);
+      },
       watchers,
     });
     sessions.add(session);
@@ -99,7 +176,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const server: Server = createServer(accept);
-  server.on('error', (err) => log.error(`gateway: ${err.message}`));
+  let emfileSaidAt = 0;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+      // Should not happen below the ceiling; if it does (descriptors used elsewhere), say it once a minute.
+      if (now() - emfileSaidAt < 60_000) return;
+      emfileSaidAt = now();
+      log.error(`gateway: out of descriptors (${err.code}): a newcomer was closed without a word; lower --max-connections or raise ulimit -n`);
+      return;
+    }
+    log.error(`gateway: ${err.message}`);
+  });
   // A deep accept queue: with Node's default (511) a burst of thousands of connections left
   // half of them connected (SYN cookies) but never accepted, waiting for a HELLO that never came.
   server.listen({ port: options.port, host: options.host, backlog: 4096 });
@@ -118,6 +205,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     get connections() {
       return sessions.size;
     },
+    maxConnections,
+    tls: tls !== undefined,
+    reloadTls: () => tls?.reload() ?? false,
     async close({ timeoutMs = 5_000 } = {}) {
       if (stopping) return;
       stopping = true;

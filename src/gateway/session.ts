@@ -10,11 +10,13 @@ import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
 import { lookupCommand, type CommandEnv, type HeldSeats, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
+import { addressKey } from './address.js';
+import { looksLikeTlsHandshake } from './tls.js';
 
 export interface SessionOptions {
   env: CommandEnv;
   log: Logger;
-  /** Close a connection that sends nothing and watches nothing for this long (ms; 0: never). */
+  /** Close a connection that sends no complete line and watches nothing for this long (ms; 0: never). */
   idleTimeoutMs: number;
   /** Bytes waiting to be written past which a watcher is dropped as too slow. */
   maxBufferedBytes: number;
@@ -28,9 +30,11 @@ export interface SessionOptions {
 export class Session implements SessionView {
   readonly id = newId();
   readonly address: string;
+  readonly addressKey: string;
   firstName?: string;
   lastName?: string;
   readonly holds = new Map<string, HeldSeats>();
+  readonly booked = new Map<string, string>();
   readonly watching: WatchedConcerts<Session>;
   closing = false;
   /** Dropped as a slow consumer: no more writes. */
@@ -42,13 +46,19 @@ export class Session implements SessionView {
   /** Resolves when the queue is empty: shutdown waits for it. */
   private idleWaiters: Array<() => void> = [];
   private cleanUpDone?: Promise<void>;
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: SessionOptions,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
-    this.watching = new WatchedConcerts(options.watchers, this);
+    this.addressKey = addressKey(socket.remoteAddress);
+    const limits = options.env.addressLimits;
+    this.watching = new WatchedConcerts(options.watchers, this, {
+      take: () => limits.startWatching(this.addressKey),
+      give: () => limits.stopWatching(this.addressKey),
+    });
     this.reader = new LineReader(
       {
         line: (text) => this.enqueue(text),
@@ -57,21 +67,41 @@ export class Session implements SessionView {
       MAX_LINE_BYTES,
     );
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.reader.push(data));
+    const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+    let first = !encrypted;
+    socket.on('data', (data: Buffer) => {
+      if (first) {
+        first = false;
+        // A TLS client on a plain port: it read HELLO as a broken TLS record and says so itself.
+        if (looksLikeTlsHandshake(data)) {
+          this.log('a TLS handshake on this plain port: closed');
+          socket.destroy();
+          return;
+        }
+      }
+      this.reader.push(data);
+    });
     socket.on('drain', () => this.resumeIfReady());
     socket.on('error', () => undefined); // 'close' follows; a reset peer is not our error
     socket.on('close', () => void this.cleanUp());
     if (options.idleTimeoutMs > 0) {
-      // A listener of its own, not setTimeout's callback (a once listener): the timeout fires
-      // again after each quiet period, also after one that was spent watching.
-      socket.setTimeout(options.idleTimeoutMs);
-      socket.on('timeout', () => {
-        if (this.watching.size > 0 || this.running) return; // a watcher listens quietly; that is not idle
-        this.write(formatError(undefined, 'IDLE_TIMEOUT', `no command for ${Math.round(options.idleTimeoutMs / 1000)} s; closing`));
-        this.log('idle timeout');
-        this.end();
-      });
+      // Complete lines, not bytes (the socket's own timeout counts any byte, read or written):
+      // a peer that sends a byte now and then without a newline is idle all the same.
+      this.idleTimer = setTimeout(() => this.onIdle(), options.idleTimeoutMs);
+      this.idleTimer.unref();
     }
+  }
+
+  private onIdle(): void {
+    if (this.closed) return;
+    if (this.watching.size > 0 || this.running) {
+      // A watcher listens quietly; that is not idle (their number is bounded per address).
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.write(formatError(undefined, 'IDLE_TIMEOUT', `no command for ${Math.round(this.options.idleTimeoutMs / 1000)} s; closing`));
+    this.log('idle timeout');
+    this.end();
   }
 
   get label(): string {
@@ -120,6 +150,7 @@ export class Session implements SessionView {
   }
 
   private enqueue(line: string): void {
+    this.idleTimer?.refresh();
     if (this.closing) return;
     this.queue.push(line);
     if (this.queue.length >= this.options.maxQueuedRequests) this.socket.pause();
@@ -203,11 +234,13 @@ export class Session implements SessionView {
   private cleanUp(): Promise<void> {
     this.cleanUpDone ??= (async () => {
       this.closed = true;
+      clearTimeout(this.idleTimer);
       this.watching.clear();
       this.options.onClose(this);
       const now = this.options.env.now();
       const live = [...this.holds].filter(([, h]) => h.expiresAt > now);
       this.holds.clear();
+      for (const [hold] of live) this.options.env.addressLimits.released(this.addressKey, hold);
       await Promise.all(
         live.map(async ([hold, h]) => {
           try {

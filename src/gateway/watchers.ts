@@ -26,28 +26,43 @@ export class WatcherIndex<W> {
   }
 }
 
-/** One connection's watched concerts: a Set that keeps the index in step. */
+/** A budget of watched concerts (per address): `take` throws when there is none left. */
+export interface WatchBudget {
+  take(): void;
+  give(): void;
+}
+
+/** One connection's watched concerts: a Set that keeps the index (and the address's budget) in step. */
 export class WatchedConcerts<W> extends Set<string> {
   constructor(
     private readonly index: WatcherIndex<W>,
     private readonly watcher: W,
+    private readonly budget?: WatchBudget,
   ) {
     super();
   }
 
+  /** Throws what the budget throws when this is a new concert and the budget is spent. */
   override add(concert: string): this {
-    if (!this.has(concert)) this.index.add(concert, this.watcher);
+    if (!this.has(concert)) {
+      this.budget?.take();
+      this.index.add(concert, this.watcher);
+    }
     return super.add(concert);
   }
 
   override delete(concert: string): boolean {
     if (!super.delete(concert)) return false;
     this.index.remove(concert, this.watcher);
+    this.budget?.give();
     return true;
   }
 
   override clear(): void {
-    for (const concert of this) this.index.remove(concert, this.watcher);
+    for (const concert of this) {
+      this.index.remove(concert, this.watcher);
+      this.budget?.give();
+    }
     super.clear();
   }
 }

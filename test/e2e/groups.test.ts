@@ -31,8 +31,11 @@ const Groups = suite<Ctx>('group bookings over TCP');
 
 Groups.before(async (ctx) => {
   ctx.nats = await startNats();
-  ctx.node = await startNode(ctx.nats, { catalog: CATALOG, gatewayId: 'gw-a' });
-  ctx.other = await startNode(ctx.nats, { catalog: CATALOG, gatewayId: 'gw-b' });
+  // All clients come from 127.0.0.1 and hold again seats they let go: the per-address limits
+  // and cool-down (tested in address-limits.test.ts) would decide these races instead.
+  const gateway = { addressLimits: { coolDownMs: 0, maxSeatsHeld: 1_000_000 } };
+  ctx.node = await startNode(ctx.nats, { catalog: CATALOG, gatewayId: 'gw-a', gateway });
+  ctx.other = await startNode(ctx.nats, { catalog: CATALOG, gatewayId: 'gw-b', gateway });
   ctx.log = [];
   ctx.node.registry.onEvent((e) => void ctx.log.push(e));
   ctx.open = [];
@@ -204,7 +207,7 @@ Groups('a closed connection releases its whole group (disconnected), one event p
 });
 
 Groups('an expired group is released whole (expired), and cannot be booked', async (ctx) => {
-  const quick = await startNode(ctx.nats, { catalog: CATALOG, holdSeconds: 1 });
+  const quick = await startNode(ctx.nats, { catalog: CATALOG, holdSeconds: 1, gateway: { addressLimits: { coolDownMs: 0 } } });
   try {
     const log: StoredEvent[] = [];
     quick.registry.onEvent((e) => void log.push(e));

@@ -101,10 +101,14 @@ Races('200 connections, 3 gateways, the same seats round after round: one winner
         winnersPerRace.push(winners.length);
         assert.is(winners.length, 1, `round ${round} seat ${seat}: ${winners.length} winners`);
         const losers = results.filter((x) => x.seat === seat && !x.r.ok).map((x) => (x.r.ok ? 'OK' : x.r.code));
-        assert.equal(tally(losers), { SEAT_TAKEN: CONNECTIONS - 1 }, `round ${round} seat ${seat}: the losers`);
+        // A seat given back in an earlier round cools down for the address that gave it back:
+        // its connections are refused before the race (COOL_DOWN) rather than losing it.
+        const { COOL_DOWN: cooling = 0, ...lost } = tally(losers);
+        assert.equal(lost, { SEAT_TAKEN: CONNECTIONS - 1 - cooling }, `round ${round} seat ${seat}: the losers`);
         holdsWon++;
       }
-      // Each winner books (twice at once: one booking only), or gives the seat back; some
+      // Each winner books (twice at once: one booking, whose reference both are told, since a
+      // BOOK sent again answers that booking), or gives the seat back; some
       // bookings are then cancelled by three connections at once, one on each gateway.
       await Promise.all(
         results
@@ -125,8 +129,9 @@ Races('200 connections, 3 gateways, the same seats round after round: one winner
             ]);
             for (const b of [first, second]) tally([`BOOK ${b.ok ? 'OK' : b.code}`], otherCodes);
             const booked = [first, second].filter((b) => b.ok);
-            if (booked.length !== 1) doubleBookReplies++;
-            assert.is(booked.length, 1, `one of two BOOKs of hold ${hold} succeeds`);
+            const references = new Set(booked.map((b) => (b as { value: { reference: string } }).value.reference));
+            if (references.size !== 1) doubleBookReplies++;
+            assert.is(references.size, 1, `the two BOOKs of hold ${hold} give one booking`);
             const { reference, seat: bookedSeat, concert } = (booked[0] as { value: { reference: string; seat: number; concert: string } }).value;
             assert.is(bookedSeat, seat);
             told.booked.set(reference, { concert, seat: bookedSeat });

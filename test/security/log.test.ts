@@ -170,7 +170,7 @@ Backwards('a stream restored from an older copy ends before what the gateways sa
   const restored = await asAdmin(nats, async (jsm) => (await jsm.streams.info('TICKETS')).state.last_seq);
   assert.ok(restored < end, `restored ${restored}, was ${end}`);
   const { message } = await startFails(nats);
-  assert.match(message, new RegExp(`ends at sequence ${restored}, but the gateways saw it reach sequence ${end}`));
+  assert.match(message, new RegExp(`ends at sequence ${restored}, but the gateways saw it reach sequence ${end}`), message);
 });
 
 Backwards('events dropped by a limit set for a while: the running gateway stops writing; a start is refused once the limit is gone', async ({ nats }) => {

@@ -5,7 +5,7 @@
  * client was told is kept, to compare with the log afterwards.
  */
 import { GuichetClient } from '../../src/cli/client.js';
-import { percentile, settle, sleep, sortedCounts, tally, type Counts, type Settled } from './faults.js';
+import { loopbackAddress, percentile, settle, sleep, sortedCounts, tally, type Counts, type Settled } from './faults.js';
 
 export interface LoadOptions {
   /** The gateway port of each worker (its index modulo the list). */
@@ -93,7 +93,7 @@ export async function runBookingLoad(options: LoadOptions): Promise<LoadResult> 
         if (!client || client.closed) {
           client?.close();
           client = undefined;
-          const c = await settle(GuichetClient.connect({ port, timeoutMs: 2_000 }), 3_000);
+          const c = await settle(GuichetClient.connect({ port, timeoutMs: 2_000, localAddress: loopbackAddress(w) }), 3_000);
           if (!c.ok) {
             result.connectFailures++;
             await sleep(100);

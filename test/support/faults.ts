@@ -94,7 +94,15 @@ export async function within<T>(ms: number, what: string, body: () => Promise<T>
 }
 
 export function connectMany(ports: readonly number[], count: number, timeoutMs = 10_000): Promise<GuichetClient[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => GuichetClient.connect({ port: ports[i % ports.length]!, timeoutMs })));
+  return Promise.all(Array.from({ length: count }, (_, i) => GuichetClient.connect({ port: ports[i % ports.length]!, timeoutMs, localAddress: loopbackAddress(i) })));
+}
+
+/**
+ * The local address of load client `i`: one of 100 loopback addresses, as clients of a sale
+ * come from many addresses; from one, they would meet the per-address limits (32 seats held).
+ */
+export function loopbackAddress(i: number): string {
+  return `127.0.1.${1 + (i % 100)}`;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -3,6 +3,7 @@
  * with SIGKILL, restart it on the same port and read its memory from /proc, as an operator
  * would see it. Every process started here is killed when the test process exits.
  */
+import { TEST_SNAPSHOT_KEY } from './guichet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,12 @@ export interface GatewayProcessOptions {
   /** `--snapshot-seconds` (the server's default when absent). */
   snapshotSeconds?: number;
   gatewayId?: string;
+  /** `--accept-catalog-change`: a NATS shared with gateways of another catalog. */
+  acceptCatalogChange?: boolean;
+  /** More `guichet server` flags, e.g. ['--max-seats-per-address', '4']. */
+  serverArgs?: string[];
+  /** Start it through `sh -c 'ulimit -n N; exec node …'`: a lowered descriptor limit. */
+  ulimitFiles?: number;
   /** Extra `node` flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
   /** Give up on a start that does not say "listening" within this long (ms). */
@@ -82,6 +89,8 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (options.idleTimeout !== undefined) a.push('--idle-timeout', String(options.idleTimeout));
     if (options.concerts !== undefined) a.push('--concerts', options.concerts);
     if (options.snapshotSeconds !== undefined) a.push('--snapshot-seconds', String(options.snapshotSeconds));
+    if (options.acceptCatalogChange) a.push('--accept-catalog-change');
+    a.push(...(options.serverArgs ?? []));
     return a;
   };
 
@@ -90,8 +99,11 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (proc && proc.exitCode === null && proc.signalCode === null) throw new Error(`gateway ${gatewayId} is already running`);
     exit = null;
     // The snapshot key every test gateway shares (as several gateways on one NATS must).
-    const env = { ...process.env, GUICHET_SNAPSHOT_KEY: process.env['GUICHET_SNAPSHOT_KEY'] ?? 'test-snapshot-key-0123456789abcdef0123456789' };
-    const child = spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const env = { ...process.env, GUICHET_SNAPSHOT_KEY: process.env['GUICHET_SNAPSHOT_KEY'] ?? TEST_SNAPSHOT_KEY };
+    const child =
+      options.ulimitFiles === undefined
+        ? spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'], env })
+        : spawn('sh', ['-c', `ulimit -n ${options.ulimitFiles} && exec "$0" "$@"`, process.execPath, ...args()], { stdio: ['ignore', 'ignore', 'pipe'], env });
     proc = child;
     running.add(child);
     let pending = '';

@@ -1,0 +1,164 @@
+/** addressKey (IPv4 as is, IPv6 by /64) and AddressLimits (connections, watchers, seats held, cool-down), on a clock moved by hand. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { addressKey } from '../../src/gateway/address.js';
+import { AddressLimits, type AddressLimitOptions } from '../../src/gateway/address-limits.js';
+import { GuichetError } from '../../src/errors.js';
+
+const Key = suite('addressKey');
+
+Key('an IPv4 address is its own key, also seen through a dual-stack socket', () => {
+  assert.is(addressKey('127.0.0.2'), '127.0.0.2');
+  assert.is(addressKey('::ffff:192.0.2.7'), '192.0.2.7');
+  assert.is(addressKey('::FFFF:192.0.2.7'), '192.0.2.7');
+});
+
+Key('IPv6 addresses of one /64 share a key, whatever their spelling', () => {
+  const a = addressKey('2001:db8:0:1::1');
+  assert.is(a, '2001:db8:0:1::/64');
+  assert.is(addressKey('2001:0db8:0000:0001:ffff:ffff:ffff:ffff'), a);
+  assert.is(addressKey('2001:DB8:0:1:abcd::'), a);
+  assert.is(addressKey('2001:db8:0:1::1%eth0'), a, 'a zone id is not part of the peer');
+  assert.is.not(addressKey('2001:db8:0:2::1'), a, 'the next /64 is another key');
+});
+
+Key('short forms: loopback, all-zero prefix, an embedded IPv4 tail', () => {
+  assert.is(addressKey('::1'), '0:0:0:0::/64');
+  assert.is(addressKey('fe80::1'), 'fe80:0:0:0::/64');
+  assert.is(addressKey('64:ff9b::192.0.2.33'), '64:ff9b:0:0::/64');
+});
+
+Key('what cannot be parsed is kept whole (never merged with another peer); none is "unknown"', () => {
+  assert.is(addressKey('1:2:3'), '1:2:3');
+  assert.is(addressKey('1::2::3'), '1::2::3');
+  assert.is(addressKey(undefined), 'unknown');
+});
+
+Key.run();
+
+const OPTIONS: AddressLimitOptions = { maxSeatsHeld: 4, maxConnections: 2, maxWatchers: 2, coolDownMs: 30_000 };
+
+function limits() {
+  let now = 1_000_000;
+  const l = new AddressLimits(OPTIONS, () => now);
+  return { l, advance: (ms: number) => void (now += ms), now: () => now };
+}
+
+function codeOf(f: () => void): string | undefined {
+  try {
+    f();
+    return undefined;
+  } catch (err) {
+    return (err as GuichetError).code;
+  }
+}
+
+const Counts = suite('AddressLimits: connections and watchers');
+
+Counts('a third connection of one address is refused; another address is not; a closed one makes room', () => {
+  const { l } = limits();
+  assert.ok(l.admitConnection('a'));
+  assert.ok(l.admitConnection('a'));
+  assert.not.ok(l.admitConnection('a'), 'the address has its maximum');
+  assert.ok(l.admitConnection('b'));
+  l.leaveConnection('a');
+  assert.ok(l.admitConnection('a'));
+  assert.is(l.connectionsOf('a'), 2);
+});
+
+Counts('watchers: past the limit WATCH_LIMIT, whose message says it is the address; each stop gives one back; nothing left counted', () => {
+  const { l } = limits();
+  l.startWatching('a');
+  l.startWatching('a');
+  assert.is(codeOf(() => l.startWatching('a')), 'WATCH_LIMIT');
+  try {
+    l.startWatching('a');
+  } catch (err) {
+    assert.match((err as Error).message, /this address \(a\) watches 2 concerts already/);
+  }
+  l.stopWatching('a');
+  l.startWatching('a');
+  l.stopWatching('a');
+  l.stopWatching('a');
+  assert.is(l.size, 0, 'an address with nothing counted is forgotten');
+});
+
+Counts.run();
+
+const Seats = suite('AddressLimits: seats held at once');
+
+Seats('the check takes the number of seats asked: 3 held, 1 more fits, 2 more do not', () => {
+  const { l, now } = limits();
+  l.held('a', 'h1', 'c1', [1, 2, 3], now() + 60_000);
+  assert.is(l.seatsHeld('a'), 3);
+  assert.is(codeOf(() => l.checkHold('a', 1)), undefined);
+  assert.is(codeOf(() => l.checkHold('a', 2)), 'HOLD_LIMIT');
+  assert.is(codeOf(() => l.checkHold('b', 4)), undefined, 'another address has its own count');
+  try {
+    l.checkHold('a', 2);
+  } catch (err) {
+    assert.match((err as Error).message, /this address \(a\) may hold at most 4 seats at once over all its connections, the address's limit; it holds 3/);
+  }
+});
+
+Seats('a hold being answered counts (pipelined HOLDs cannot pass together); expired, released or booked ones do not', () => {
+  const { l, now, advance } = limits();
+  l.held('a', 'pending', 'c1', [1], Number.POSITIVE_INFINITY);
+  l.held('a', 'expiring', 'c1', [2], now() + 1_000);
+  l.held('a', 'released', 'c1', [3], now() + 60_000);
+  l.held('a', 'booked', 'c1', [4], now() + 60_000);
+  assert.is(l.seatsHeld('a'), 4);
+  l.released('a', 'released');
+  l.forget('a', 'booked');
+  advance(1_000);
+  assert.is(l.seatsHeld('a'), 1, 'only the one being answered');
+});
+
+Seats.run();
+
+const Cool = suite('AddressLimits: cool-down');
+
+Cool('a seat whose hold expired cannot be held again by that address for the cool-down; other seats, addresses and concerts can', () => {
+  const { l, now, advance } = limits();
+  l.held('a', 'h1', 'c1', [5, 6], now() + 10_000);
+  advance(10_000);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [6, 7])), 'COOL_DOWN');
+  try {
+    l.checkCoolDown('a', 'c1', [4, 5, 6]);
+  } catch (err) {
+    assert.match((err as Error).message, /held seats 5, 6 of c1 until a moment ago; they are left to others for 30 s more/);
+  }
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [7])), undefined);
+  assert.is(codeOf(() => l.checkCoolDown('b', 'c1', [5])), undefined);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c2', [5])), undefined);
+  advance(29_999);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [5])), 'COOL_DOWN');
+  advance(1);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [5])), undefined, 'over at expiry + cool-down');
+});
+
+Cool('a released hold cools down from its release (RELEASE then HOLD is no way round); a booked one never; a live one is not cooling', () => {
+  const { l, now, advance } = limits();
+  l.held('a', 'live', 'c1', [1], now() + 60_000);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [1])), undefined, 'a live hold: the actor answers (the same hold, or SEAT_TAKEN)');
+  l.held('a', 'declined', 'c1', [2], now() + 60_000);
+  advance(5_000);
+  l.released('a', 'declined');
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [2])), 'COOL_DOWN');
+  advance(30_000);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [2])), undefined);
+  l.held('a', 'booked', 'c1', [3], now() + 1_000);
+  l.forget('a', 'booked');
+  advance(1_000);
+  assert.is(codeOf(() => l.checkCoolDown('a', 'c1', [3])), undefined);
+});
+
+Cool('sweep forgets what no longer counts nor cools; memory stays bounded', () => {
+  const { l, now, advance } = limits();
+  for (let i = 0; i < 100; i++) l.held(`addr${i}`, `h${i}`, 'c1', [1], now() + 1_000);
+  advance(1_000 + 30_000);
+  l.sweep();
+  assert.is(l.size, 0);
+});
+
+Cool.run();
