@@ -9,7 +9,7 @@
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../../src/nats-connection.js';
 import { GuichetClient } from '../../src/cli/client.js';
 import type { Concert } from '../../src/catalog.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
@@ -108,7 +108,8 @@ function seatsInLog(log: readonly StoredEvent[]) {
 
 /** The real auditor (`guichet audit`) over the whole stream. */
 async function auditOf(natsUrl: string) {
-  const nc = await connect({ servers: natsUrl, timeout: 5_000 });
+  // Through guichet's own connection code: the URL carries the test's credentials.
+  const nc = await connectNats(natsUrl, {}, { timeout: 5_000 });
   try {
     const store = await EventStore.open(nc);
     return (await auditStream(store, { capacities: new Map(CATALOG.map((c) => [c.id, c.capacity])) })).report;
