@@ -72,7 +72,7 @@ export async function hot(ctx: Context): Promise<void> {
   try {
     const ceiling = async (): Promise<Ceilings> => {
       const one = async (batch: number) =>
-        (await runNodeScript<{ appendsPerSec: number }>('ceiling-append.js', ['--nats', nats.url, '--subjects', '1', '--batch', String(batch), '--duration', String(durationMs), '--warmup', String(warmupMs)])).result
+        (await runNodeScript<{ appendsPerSec: number }>('ceiling-append.js', ['--nats', nats.urlFor('admin'), '--subjects', '1', '--batch', String(batch), '--duration', String(durationMs), '--warmup', String(warmupMs)])).result
           .appendsPerSec;
       const c = { sequential: await one(1), batch50: await one(50) };
       ctx.log(`  ceilings: sequential ${Math.round(c.sequential)} appends/s, batches of 50 ${Math.round(c.batch50)} events/s (one subject)`);

@@ -84,7 +84,7 @@ export async function throughput(ctx: Context): Promise<void> {
       if (conn.failed > 0) throw new Error(`could not open ${conn.failed} connections: ${JSON.stringify(conn.errors)}`);
       const ceiling = async () => {
         const { result } = await runNodeScript<CeilingResult>('ceiling-append.js', [
-          '--nats', nats.url,
+          '--nats', nats.urlFor('admin'), // its own stream: admin rights
           '--subjects', String(CONCERTS),
           '--duration', String(durationMs),
           '--warmup', String(warmupMs),
