@@ -62,7 +62,15 @@ export type ConcertCommand =
 const FREE: Seat = { kind: 'free' };
 
 export function initialState(concert: string, capacity: number): ConcertState {
-  return { concert, capacity, seats: Array.from({ length: capacity }, () => FREE) };
+  return stateOfSeats(concert, Array.from({ length: capacity }, () => FREE));
+}
+
+/**
+ * The state whose seats are `seats` (seat n at index n - 1), taken over by the state: the
+ * caller no longer changes the array. A replay, a snapshot or a test builds states here.
+ */
+export function stateOfSeats(concert: string, seats: Seat[]): ConcertState {
+  return { concert, capacity: seats.length, seats };
 }
 
 /** A held seat whose time has run out is free, whether or not its release is written yet. */

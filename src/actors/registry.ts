@@ -10,7 +10,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, Following } from '../events/store.js';
 import { layoutOfConcert, type Concert } from '../catalog.js';
 import type { Layout } from '../layout.js';
-import { DEFAULT_RULES, evolveInPlace, initialState, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
+import { DEFAULT_RULES, evolveInPlace, initialState, stateOfSeats, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import type { ConcertSnapshot } from './snapshot.js';
@@ -139,7 +139,7 @@ export class Registry {
       loading = false;
       for (const [id, actor] of this.actors) {
         const { seats, lastSeq, lastId } = replayed.get(id)!;
-        const state: ConcertState = { ...this.states.get(id)!, seats };
+        const state = stateOfSeats(id, seats);
         this.states.set(id, state);
         if (lastSeq > 0) this.lastApplied.set(id, { seq: lastSeq, id: lastId });
         actor.send({ type: 'loaded', state, lastSeq });

@@ -8,7 +8,7 @@
  * The seats are written compactly (a free seat is `0`), so that large halls fit in one NATS
  * message: about 100 bytes per booked seat.
  */
-import type { ConcertState, Seat } from './concert.js';
+import { stateOfSeats, type ConcertState, type Seat } from './concert.js';
 
 /**
  * The meaning of the fold. Bump it whenever `evolve` changes what a state means: snapshots
@@ -85,7 +85,7 @@ export function decodeSnapshot(text: string): ConcertSnapshot {
     throw new Error('cancelled must list 10-digit references');
   }
   return {
-    state: { concert: w.concert, capacity: w.capacity, seats },
+    state: stateOfSeats(w.concert, seats),
     throughSeq: w.throughSeq,
     lastSeq: w.lastSeq,
     lastEventId: w.lastEventId,
