@@ -6,7 +6,7 @@
 import { GuichetError } from '../errors.js';
 import type { DomainEvent, ReleaseReason } from '../events/envelope.js';
 import { bestAvailable, defaultLayout, labelOf, type Layout } from '../layout.js';
-import { isFree, isLiveHold, type ConcertState, type Seat } from './concert-state.js';
+import { isFree, isLiveHold, seatAt, type ConcertState, type Seat } from './concert-state.js';
 import { cleanName, sameLastName } from './names.js';
 import { indexOf } from './seat-index.js';
 
@@ -71,7 +71,7 @@ function decideHold(state: ConcertState, c: HoldCommand, now: number, rules: Con
   // Already held by this holder under one hold, exactly these seats (a retry whose first
   // answer was lost): nothing new to record.
   if (!('best' in c) && isOwnHold(state, seats, c.holder, now)) return [];
-  const taken = seats.filter((n) => !isFree(state.seats[n - 1]!, now));
+  const taken = seats.filter((n) => !isFree(seatAt(state, n)!, now));
   if (taken.length > 0) {
     const list = taken.map((n) => `${n} (${labelOf(layout, n)})`).join(', ');
     throw new GuichetError('SEAT_TAKEN', `${taken.length === 1 ? 'seat' : 'seats'} ${list} ${taken.length === 1 ? 'is' : 'are'} not free; nothing was held`);
@@ -88,7 +88,9 @@ function decideHold(state: ConcertState, c: HoldCommand, now: number, rules: Con
 function seatsAsked(state: ConcertState, c: HoldCommand, now: number, rules: ConcertRules, layout: Layout): number[] {
   if ('best' in c) {
     checkCount(c.best, rules);
-    const choice = bestAvailable(layout, (n) => isFree(state.seats[n - 1]!, now), c.best);
+    // A pass over every seat: read from the array (made once per state), not seat by seat.
+    const seats = state.seats;
+    const choice = bestAvailable(layout, (n) => isFree(seats[n - 1]!, now), c.best);
     if ('most' in choice) {
       throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
     }
@@ -96,7 +98,7 @@ function seatsAsked(state: ConcertState, c: HoldCommand, now: number, rules: Con
   }
   const asked = 'seats' in c ? [...c.seats] : [c.seat];
   checkCount(asked.length, rules);
-  for (const n of asked) seatAt(state, n);
+  for (const n of asked) existingSeat(state, n);
   const sorted = asked.sort((a, b) => a - b);
   const twice = sorted.find((n, i) => i > 0 && sorted[i - 1] === n);
   if (twice !== undefined) throw new GuichetError('BAD_ARGUMENTS', `seat ${twice} (${labelOf(layout, twice)}) is given twice`);
@@ -110,7 +112,7 @@ function checkCount(n: number, rules: ConcertRules): void {
 
 /** Whether exactly `seats` are the seats of one live hold of `holder`. */
 function isOwnHold(state: ConcertState, seats: readonly number[], holder: string, now: number): boolean {
-  const first = state.seats[seats[0]! - 1]!;
+  const first = seatAt(state, seats[0]!)!;
   if (!isLiveHold(first, now) || first.holder !== holder) return false;
   const group = seatsOfHold(state, first.hold);
   return group.length === seats.length && group.every((n, i) => n === seats[i]);
@@ -151,7 +153,7 @@ function decideReleaseExpired(state: ConcertState, now: number): DomainEvent[] {
   let lowest: { number: number; hold: string } | undefined;
   for (const [hold, seats] of indexOf(state).holds) {
     for (const n of seats) {
-      const seat = state.seats[n - 1]!;
+      const seat = seatAt(state, n)!;
       if (seat.kind === 'held' && seat.expiresAt <= now && (!lowest || n < lowest.number)) lowest = { number: n, hold };
     }
   }
@@ -171,8 +173,9 @@ function decideCancel(state: ConcertState, c: Extract<ConcertCommand, { type: 'C
 
 export const invalidNameMessage = "names are 1-64 letters, spaces, hyphens or apostrophes";
 
-function seatAt(state: ConcertState, seat: number): Seat {
-  const value = Number.isInteger(seat) ? state.seats[seat - 1] : undefined;
+/** Seat `seat` of the concert, or NO_SUCH_SEAT. */
+function existingSeat(state: ConcertState, seat: number): Seat {
+  const value = seatAt(state, seat);
   if (!value) throw new GuichetError('NO_SUCH_SEAT', `seats are numbered 1 to ${state.capacity}`);
   return value;
 }
@@ -193,7 +196,7 @@ export function findHold(state: ConcertState, hold: string, holder?: string): { 
 
 export function findBooking(state: ConcertState, reference: string): { number: number; seat: BookedSeat } | undefined {
   const n = indexOf(state).bookings.get(reference)?.[0];
-  const seat = n === undefined ? undefined : state.seats[n - 1];
+  const seat = n === undefined ? undefined : seatAt(state, n);
   return seat?.kind === 'booked' && seat.reference === reference ? { number: n!, seat } : undefined;
 }
 
@@ -201,7 +204,7 @@ export function findBooking(state: ConcertState, reference: string): { number: n
 export function heldSeatsOf(state: ConcertState, hold: string, holder?: string): Array<{ number: number; seat: HeldSeat }> {
   const group: Array<{ number: number; seat: HeldSeat }> = [];
   for (const n of indexOf(state).holds.get(hold) ?? []) {
-    const seat = state.seats[n - 1]!;
+    const seat = seatAt(state, n)!;
     if (seat.kind === 'held' && seat.hold === hold && (holder === undefined || seat.holder === holder)) group.push({ number: n, seat });
   }
   return group;
@@ -215,7 +218,7 @@ export function seatsOfHold(state: ConcertState, hold: string): number[] {
 /** Numbers of the seats booked under a reference, ascending. */
 export function seatsOfBooking(state: ConcertState, reference: string): number[] {
   return (indexOf(state).bookings.get(reference) ?? []).filter((n) => {
-    const seat = state.seats[n - 1]!;
+    const seat = seatAt(state, n)!;
     return seat.kind === 'booked' && seat.reference === reference;
   });
 }
@@ -223,7 +226,7 @@ export function seatsOfBooking(state: ConcertState, reference: string): number[]
 /** Numbers of the seats booked by a hold, ascending. */
 export function seatsBookedBy(state: ConcertState, hold: string): number[] {
   const reference = indexOf(state).bookingOfHold.get(hold);
-  return reference === undefined ? [] : seatsOfBooking(state, reference).filter((n) => (state.seats[n - 1] as BookedSeat).hold === hold);
+  return reference === undefined ? [] : seatsOfBooking(state, reference).filter((n) => (seatAt(state, n) as BookedSeat).hold === hold);
 }
 
 /** Seat numbers of a holder's live holds, ascending. */
@@ -232,7 +235,7 @@ export function holdsOf(state: ConcertState, holder: string, now: number): numbe
   const found: number[] = [];
   for (const hold of index.holdsOfHolder.get(holder) ?? []) {
     for (const n of index.holds.get(hold) ?? []) {
-      const seat = state.seats[n - 1]!;
+      const seat = seatAt(state, n)!;
       if (seat.kind === 'held' && seat.holder === holder && seat.expiresAt > now) found.push(n);
     }
   }
@@ -243,7 +246,7 @@ export function holdsOf(state: ConcertState, holder: string, now: number): numbe
 function* heldSeats(state: ConcertState): Generator<HeldSeat> {
   for (const seats of indexOf(state).holds.values()) {
     for (const n of seats) {
-      const seat = state.seats[n - 1]!;
+      const seat = seatAt(state, n)!;
       if (seat.kind === 'held') yield seat;
     }
   }

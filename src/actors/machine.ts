@@ -28,7 +28,7 @@ import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { EVENT_VERSION } from '../events/envelope.js';
 import { AppendConflict, MAX_BATCH_EVENTS } from '../events/store.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
-import { decide, evolveAll, nextExpiry, StateDraft, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
+import { decide, evolveAll, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
 
 /**
  * What a command led to: the events it stored (none for a no-op) and the state after the
@@ -174,8 +174,8 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   const group: Member[] = [];
   const pending: EventEnvelope[] = [];
   let take = context.batching.groupSize(mailbox.length);
-  /** The state the next decision is taken against; its seats are copied once, at the group's first event. */
-  const draft = new StateDraft(context.state);
+  /** The state the next decision is taken against: the committed state and the group's events so far. */
+  let draft = context.state;
   while (take > 0 && mailbox.length > 0) {
     const request = mailbox[0]!;
     if (now > request.deadline) {
@@ -185,7 +185,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     }
     let decided;
     try {
-      decided = decide(draft.state, request.command, now, rules);
+      decided = decide(draft, request.command, now, rules);
     } catch (err) {
       mailbox.shift();
       take--;
@@ -207,7 +207,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     group.push({ request, events });
     if (events.length === 0) continue;
     pending.push(...events);
-    if (take > 0 && mailbox.length > 0) draft.apply(events);
+    if (take > 0 && mailbox.length > 0) draft = evolveAll(draft, events);
   }
   return { group, pending };
 }

@@ -17,7 +17,7 @@ import {
   seatsBookedBy,
   seatsOfBooking,
   stateOfSeats,
-  StateDraft,
+  seatAt,
   type ConcertState,
   type Seat,
 } from '../../src/actors/concert.js';
@@ -184,15 +184,19 @@ Index('an older state still answers for itself after later events', () => {
   assert.equal(seatsOfBooking(held, '1234567897'), []);
 });
 
-Index('a draft changes its own copy: the state it started from is untouched', () => {
-  const start = initialState('c1', 4);
-  const draft = new StateDraft(start);
-  draft.apply([{ type: 'SeatHeld', data: { seat: 1, hold: 'h1', holder: 'alice', expiresAt: iso(NOW + 60_000) } }]);
-  draft.apply([{ type: 'SeatHeld', data: { seat: 4, hold: 'h2', holder: 'bob', expiresAt: iso(NOW + 60_000) } }]);
-  assert.equal(holdsOf(draft.state, 'alice', NOW), [1]);
-  assert.equal(holdsOf(draft.state, 'bob', NOW), [4]);
+Index('given a state from bare seats, the states events make from it leave it as it was', () => {
+  const start = stateOfSeats('c1', [{ kind: 'free' }, { kind: 'free' }, { kind: 'free' }, { kind: 'free' }]);
+  const one = evolve(start, { type: 'SeatHeld', data: { seat: 1, hold: 'h1', holder: 'alice', expiresAt: iso(NOW + 60_000) } });
+  const two = evolve(one, { type: 'SeatHeld', data: { seat: 4, hold: 'h2', holder: 'bob', expiresAt: iso(NOW + 60_000) } });
+  assert.equal(holdsOf(two, 'alice', NOW), [1]);
+  assert.equal(holdsOf(two, 'bob', NOW), [4]);
+  assert.equal(holdsOf(one, 'bob', NOW), []);
+  assert.equal(one.seats.map((s) => s.kind), ['held', 'free', 'free', 'free']);
   assert.equal(start.seats.map((s) => s.kind), ['free', 'free', 'free', 'free']);
   assert.equal(holdsOf(start, 'alice', NOW), []);
+  assert.is(seatAt(two, 4)?.kind, 'held');
+  assert.is(seatAt(two, 5), undefined);
+  assert.is(seatAt(two, 0), undefined);
 });
 
 Index.run();
