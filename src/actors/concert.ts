@@ -28,7 +28,12 @@ export const DEFAULT_RULES: ConcertRules = { holdMs: 120_000, maxSeats: 8 };
 export type HoldRequest =
   | { readonly seat: number; readonly layout?: Layout }
   | { readonly seats: readonly number[]; readonly layout?: Layout }
-  | { readonly best: number; readonly layout: Layout };
+  | {
+      readonly best: number;
+      readonly layout: Layout;
+      /** Seats not to choose although free: the holder's address held them a moment ago (its cool-down). */
+      readonly avoid?: readonly number[];
+    };
 
 export type ConcertCommand =
   | ({ readonly type: 'Hold'; readonly hold: string; readonly holder: string } & HoldRequest)
@@ -90,11 +95,13 @@ function seatsAsked(state: ConcertState, c: HoldCommand, now: number, rules: Con
     checkCount(c.best, rules);
     // A pass over every seat: read from the array (made once per state), not seat by seat.
     const seats = state.seats;
-    const choice = bestAvailable(layout, (n) => isFree(seats[n - 1]!, now), c.best);
-    if ('most' in choice) {
-      throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
+    const avoid = new Set(c.avoid ?? []);
+    const choice = bestAvailable(layout, (n) => isFree(seats[n - 1]!, now) && !avoid.has(n), c.best);
+    if (!('most' in choice)) return choice.seats;
+    if (avoid.size > 0 && !('most' in bestAvailable(layout, (n) => isFree(seats[n - 1]!, now), c.best))) {
+      throw new GuichetError('COOL_DOWN', `the only ${c.best} adjacent free seats include seats this address held until a moment ago; they are left to others for a while`);
     }
-    return choice.seats;
+    throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
   }
   const asked = 'seats' in c ? [...c.seats] : [c.seat];
   checkCount(asked.length, rules);

@@ -277,11 +277,13 @@ function holdRequest(layout: Layout, seatArgs: string[]): HoldRequest {
 async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: CommandEnv) {
   stateOf(env, concert!);
   const layout = layoutOf(env, concert!);
-  const request = holdRequest(layout, seatArgs);
+  let request = holdRequest(layout, seatArgs);
   const count = 'best' in request ? request.best : 'seats' in request ? request.seats.length : 1;
   checkHoldLimits(s, count, env);
   const limits = env.addressLimits;
   if ('seats' in request) limits.checkCoolDown(s.addressKey, concert!, request.seats);
+  // The best seats are chosen among those the address may hold now.
+  if ('best' in request) request = { ...request, avoid: limits.coolingSeats(s.addressKey, concert!) };
   const holdId = newId();
   const asked = 'seats' in request ? [...request.seats].sort((a, b) => a - b) : [];
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
