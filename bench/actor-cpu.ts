@@ -5,7 +5,10 @@
  * (capacity, clients) pair: the part of the gateway's CPU per booking that the actor and the
  * decider cost, measured without the noise of the network and of other processes.
  *
- *   node dist/bench/actor-cpu.js [--bookings N] [--runs R]
+ *   node dist/bench/actor-cpu.js [--bookings N] [--runs R] [--case SEATSxCLIENTS]
+ *
+ * One line per case on stderr; the last line on stdout is the JSON of every case (what
+ * `npm run bench -- actor` reads).
  */
 import { createActor } from 'xstate';
 import { concertMachine, type ConcertPorts, type Outcome } from '../src/actors/machine.js';
@@ -66,9 +69,12 @@ const cases: Array<[number, number]> = only ? [only] : [
   [2_000, 1],
   [2_000, 10],
 ];
+const results: Array<{ capacity: number; clients: number; cpuPerBookingUs: number; runs: number[] }> = [];
 for (const [capacity, clients] of cases) {
   await run(capacity, clients, BOOKINGS / 4); // warm-up
   const figures: number[] = [];
   for (let r = 0; r < RUNS; r++) figures.push(await run(capacity, clients, BOOKINGS));
-  process.stdout.write(`${String(capacity).padStart(6)} seats, ${String(clients).padStart(3)} clients: ${median(figures).toFixed(1)} µs CPU per booking (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
+  results.push({ capacity, clients, cpuPerBookingUs: median(figures), runs: figures });
+  process.stderr.write(`${String(capacity).padStart(6)} seats, ${String(clients).padStart(3)} clients: ${median(figures).toFixed(1)} µs CPU per booking (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
 }
+process.stdout.write(`${JSON.stringify(results)}\n`);
