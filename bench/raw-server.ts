@@ -18,7 +18,11 @@
  * no `best`, `SEATS`, `CONCERTS`, `LOOKUP`, `CANCEL`, `IDENT`, limits, idle timeout or
  * backpressure.
  *
- *   node dist/bench/raw-server.js --port 0 [--capacity 100] [--backlog 511]
+ * `--reply-every D` (ms) holds every reply back and writes them all every D ms, as a gateway
+ * answers a group of commands when its batch is stored: the same protocol work at the pace
+ * (and with the wake-ups) of a gateway that waits for its disk.
+ *
+ *   node dist/bench/raw-server.js --port 0 [--capacity 100] [--backlog 511] [--reply-every D]
  */
 import { createServer, type Socket } from 'node:net';
 import { ulid } from 'ulid';
@@ -35,6 +39,16 @@ const port = Number(flag('--port', '0'));
 const capacity = Number(flag('--capacity', '100'));
 /** Node's default listen backlog is 511, as the gateway has it. */
 const backlog = Number(flag('--backlog', '511'));
+const replyEveryMs = Number(flag('--reply-every', '0'));
+/** Replies held back until the next tick (with --reply-every). */
+let held: Array<{ socket: Socket; text: string }> = [];
+if (replyEveryMs > 0) {
+  setInterval(() => {
+    const now = held;
+    held = [];
+    for (const { socket, text } of now) if (!socket.destroyed) socket.write(text);
+  }, replyEveryMs);
+}
 const HOLD_SECONDS = 120;
 /** The gateway's default `--max-seats`. */
 const MAX_SEATS = 8;
@@ -186,7 +200,8 @@ const server = createServer((socket) => {
         if (!(err instanceof GuichetError)) throw err;
         reply = formatError(tag, err.code, err.message);
       }
-      socket.write(`${reply}\n`);
+      if (replyEveryMs > 0) held.push({ socket, text: `${reply}\n` });
+      else socket.write(`${reply}\n`);
       if ((words[0] ?? '').toUpperCase() === 'QUIT') socket.end();
     }
   });

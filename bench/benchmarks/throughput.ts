@@ -10,7 +10,7 @@ import type { ThroughputResult, Plan } from '../worker.js';
 import { concerts, runNodeScript, writeCatalog, type Context } from '../lib/context.js';
 import { startNats, type SyncSetting } from '../lib/nats.js';
 import { nowMs, sleep } from '../lib/net.js';
-import { cpuMs, spawnGateway } from '../lib/proc.js';
+import { cpuMs, spawnGateway, spawnRawServer } from '../lib/proc.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import { lineChart, type Series } from '../lib/svg.js';
 import { closeAll, connectAll, startWorkers, type LoadWorker } from '../lib/workers.js';
@@ -166,16 +166,30 @@ export async function throughput(ctx: Context): Promise<void> {
     );
     const at100 = points.find((p) => p.clients === 100);
     if (at100) {
+      // The same 100 clients against the raw server (no actor, no NATS, in memory): what the
+      // TCP protocol work alone costs per booking on this machine, measured in the same run.
+      // Twice: as fast as it goes, and with its replies written in groups every half a
+      // booking's p50 here (as the gateway answers a group when its batch is stored), at about
+      // the gateway's pace: its wake-ups per booking are the gateway's.
+      const fast = sync === 'always' ? await rawCpuPerBooking(ctx, durationMs, warmupMs, 0) : [];
+      const paceMs = Math.max(1, Math.round(at100.p50 / 2));
+      const raw = sync === 'always' ? await rawCpuPerBooking(ctx, durationMs, warmupMs, paceMs) : [];
+      const rawUs = raw.length ? median(raw) : undefined;
+      if (fast.length) {
+        ctx.rows.push({ benchmark: 'throughput', setting: sync, measure: 'raw server CPU per booking at 100 clients, replies at once', value: median(fast), unit: 'µs', runs: fast });
+      }
       ctx.rows.push({
         benchmark: 'throughput',
         setting: sync,
-        measure: 'gateway CPU per booking at 100 clients',
+        measure: 'gateway CPU per booking at 100 clients (ceiling: the raw server\'s at the same pace)',
         value: at100.gatewayCpuPerBookingUs,
         unit: 'µs',
         runs: (perLevel.get(100) ?? []).map((r) => r.gatewayCpuPerBookingUs),
+        ...(rawUs !== undefined ? { ceiling: rawUs, ratio: rawUs / at100.gatewayCpuPerBookingUs } : {}),
         target: '≤ 350 µs',
         holds: at100.gatewayCpuPerBookingUs <= 350,
       });
+      if (raw.length) detail[`${sync}-raw-cpu-per-booking`] = { fast, paced: raw, paceMs };
     }
     detail[sync] = { ceilings, ratios, points, perLevel: Object.fromEntries(perLevel), concerts: CONCERTS, capacity: CAPACITY, durationMs, warmupMs };
 
@@ -198,6 +212,30 @@ export async function throughput(ctx: Context): Promise<void> {
     markers,
   });
   ctx.files.push(await writeResultFile(ctx.resultsDir, 'throughput-latency.svg', svg));
+}
+
+/**
+ * CPU µs per booking of the raw server under 100 clients looping HOLD + BOOK, once per run;
+ * its replies written every `replyEveryMs` (0: at once).
+ */
+async function rawCpuPerBooking(ctx: Context, durationMs: number, warmupMs: number, replyEveryMs: number): Promise<number[]> {
+  const raw = await spawnRawServer({ capacity: CAPACITY, replyEveryMs });
+  const workers = startWorkers(WORKERS);
+  const figures: number[] = [];
+  try {
+    const conn = await connectAll(workers, { host: raw.host, port: raw.port, total: 100, concurrency: 50 });
+    if (conn.failed > 0) throw new Error(`could not open ${conn.failed} connections to the raw server: ${JSON.stringify(conn.errors)}`);
+    const offsets = new Array<number>(CONCERTS).fill(0);
+    for (let run = 0; run < ctx.runs; run++) {
+      const level = await runLevel(workers, offsets, 100, durationMs, warmupMs, raw.pid, raw.pid);
+      ctx.log(`  raw server${replyEveryMs ? `, replies every ${replyEveryMs} ms` : ''}, 100 clients: ${Math.round(level.bookingsPerSec)} bookings/s, CPU ${Math.round(level.gatewayCpu * 100)} % (${level.gatewayCpuPerBookingUs} µs/booking)`);
+      figures.push(level.gatewayCpuPerBookingUs);
+    }
+  } finally {
+    await closeAll(workers);
+    await raw.stop();
+  }
+  return figures;
 }
 
 async function runLevel(

@@ -74,8 +74,14 @@ export async function spawnGateway(
   );
 }
 
-export async function spawnRawServer(options: SpawnOptions & { backlog?: number } = {}): Promise<ServerProcess> {
-  return spawnServer(join(DIST, 'bench', 'raw-server.js'), ['--port', '0', '--backlog', String(options.backlog ?? 511)], options);
+export async function spawnRawServer(options: SpawnOptions & { backlog?: number; capacity?: number; replyEveryMs?: number } = {}): Promise<ServerProcess> {
+  const args = [
+    '--port', '0',
+    '--backlog', String(options.backlog ?? 511),
+    ...(options.capacity ? ['--capacity', String(options.capacity)] : []),
+    ...(options.replyEveryMs ? ['--reply-every', String(options.replyEveryMs)] : []),
+  ];
+  return spawnServer(join(DIST, 'bench', 'raw-server.js'), args, options);
 }
 
 async function spawnServer(script: string, args: string[], options: SpawnOptions): Promise<ServerProcess> {
