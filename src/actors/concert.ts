@@ -1,7 +1,9 @@
 /**
- * One concert's seats as a decider: the state is a pure fold of its events (`evolve`), and
- * `decide` turns a command into the events that record it, or refuses it with the error the
- * client will see. No I/O, no clock of its own: `now` is an argument.
+ * One concert's seats as a decider: `decide` turns a command into the events that record it,
+ * or refuses it with the error the client will see, against a state that is a pure fold of
+ * the concert's events (concert-state.ts, re-exported here). No I/O, no clock of its own:
+ * `now` is an argument. The queries below read the state's index (seat-index.ts), never every
+ * seat.
  */
 import { GuichetError } from '../errors.js';
 import type { DomainEvent, ReleaseReason } from '../events/envelope.js';
