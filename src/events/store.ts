@@ -469,9 +469,13 @@ export class EventStore {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq }
         : { deliver_policy: DeliverPolicy.All }),
     });
-    // A short pull expiry makes the client notice a consumer lost with its node in seconds
-    // (heartbeats are expected every half expiry) and recreate it, instead of 30 s.
-    const messages = await consumer.consume({ max_messages: 1_000, expires: 5_000 });
+    // A short pull expiry makes the client notice a consumer lost with its node within a
+    // second or two (heartbeats are expected every half expiry) and recreate it, instead of
+    // 30 s. It is also how long the client waits before it asks again when its check of the
+    // consumer after a reconnect fails (a restarted nats-server's JetStream is not ready at
+    // once): with 5 s, a gateway was still serving a state 2-10 s old after nats-server was
+    // killed and restarted under load (faults: groups, LOOKUP NOT_FOUND for told bookings).
+    const messages = await consumer.consume({ max_messages: 1_000, expires: 1_000 });
     const closed = (async () => {
       for await (const msg of messages) deliver(msg, options);
     })();
