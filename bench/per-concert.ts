@@ -44,7 +44,7 @@ async function ceiling(url: string): Promise<number> {
 const nats = await startNats({ sync: 'always' });
 try {
   const catalogFile = await writeCatalog([{ id: 'solo', title: 'Solo', venue: 'Bench', date: '', capacity: 20_000 }]);
-  const gateway = await spawnGateway({ natsUrl: nats.url, catalogFile, args: ['--max-holds', '100'] });
+  const gateway = await spawnGateway({ natsUrl: nats.url, catalogFile, args: ['--max-seats', '100'] });
   const raw = await ceiling(nats.url);
   console.log(`ceiling: ${raw.toFixed(0)} appends/s, one subject, one after another (sync_interval: always)`);
   let nextSeat = 1;

@@ -4,7 +4,7 @@
  * from separate load processes, measures the raw ceiling it is compared with in the same
  * run, prints a table and writes bench/results/<time>.json (and latest.json).
  *
- *   node dist/bench/run.js [hot|throughput|rush|fanout|coldstart|memory]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR]
+ *   node dist/bench/run.js [hot|throughput|rush|fanout|coldstart|memory|actor]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR]
  *
  * --runs N     repetitions (default 3; the table quotes medians)
  * --quick      fewer connections and shorter runs: a smoke test of the harness
@@ -16,6 +16,7 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { actor } from './benchmarks/actor.js';
 import { coldstart } from './benchmarks/coldstart.js';
 import { fanout } from './benchmarks/fanout.js';
 import { hot } from './benchmarks/hot.js';
@@ -27,7 +28,7 @@ import { natsServerVersion } from './lib/nats.js';
 import { RESULTS } from './lib/proc.js';
 import { markdownTable, table, writeResults, type Row } from './lib/report.js';
 
-const BENCHMARKS: Record<string, (ctx: Context) => Promise<void>> = { hot, throughput, rush, fanout, coldstart, memory };
+const BENCHMARKS: Record<string, (ctx: Context) => Promise<void>> = { hot, throughput, rush, fanout, coldstart, memory, actor };
 
 const argv = process.argv.slice(2);
 const names: string[] = [];

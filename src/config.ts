@@ -3,6 +3,7 @@
  * its default. Precedence: flag, then environment, then default (commander's Option.env).
  */
 import { Option } from 'commander';
+import { DEFAULT_MAX_CONNECTIONS } from './gateway/descriptors.js';
 import type { NatsCredentials } from './nats-connection.js';
 
 /** The NATS credential flags, as commander gives them (every command that connects to NATS). */
@@ -36,7 +37,8 @@ export interface ServerConfig extends NatsFlags {
   natsWait: number;
   /** Seconds between concert snapshots (0: neither read nor write them). */
   snapshotSeconds: number;
-  maxConnections: number;
+  /** Undefined when not given (flag or environment): the default is then lowered without a warning. */
+  maxConnections?: number;
   idleTimeout: number;
   maxSeatsPerAddress: number;
   maxConnectionsPerAddress: number;
@@ -75,7 +77,7 @@ export const SERVER_DEFAULTS = {
   replicas: 1,
   natsWait: 60,
   snapshotSeconds: 60,
-  maxConnections: 20_000,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
   idleTimeout: 300,
   maxSeatsPerAddress: 32,
   maxConnectionsPerAddress: 256,
@@ -101,7 +103,9 @@ export function serverOptions(): Option[] {
     new Option('--replicas <n>', 'replicas of the TICKETS stream when it is created (3 on a NATS cluster)').env('GUICHET_REPLICAS').default(d.replicas).argParser(integer('--replicas', 1, 5)),
     new Option('--nats-wait <seconds>', 'how long to wait at start for NATS to answer, then for JetStream to serve the stream (a server or cluster still starting)').env('GUICHET_NATS_WAIT').default(d.natsWait).argParser(integer('--nats-wait', 0, 3_600)),
     new Option('--snapshot-seconds <n>', 'how often to write concert snapshots, from which a restart replays only the rest of the log (0: off)').env('GUICHET_SNAPSHOT_SECONDS').default(d.snapshotSeconds).argParser(integer('--snapshot-seconds', 0, 86_400)),
-    new Option('--max-connections <n>', 'connections refused past this many').env('GUICHET_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer('--max-connections', 1, 1_000_000)),
+    // No commander default: a value the operator gave is told from the default, which the
+    // descriptor limit may lower without a warning (a given one it lowers with a warning).
+    new Option('--max-connections <n>', `connections refused past this many (default: ${d.maxConnections})`).env('GUICHET_MAX_CONNECTIONS').argParser(integer('--max-connections', 1, 1_000_000)),
     new Option('--idle-timeout <seconds>', 'close a connection that neither sends nor watches for this long (0: never)').env('GUICHET_IDLE_TIMEOUT').default(d.idleTimeout).argParser(integer('--idle-timeout', 0, 86_400)),
     new Option('--max-seats-per-address <n>', 'seats one address (IPv4, or IPv6 /64) may hold at once over all its connections').env('GUICHET_MAX_SEATS_PER_ADDRESS').default(d.maxSeatsPerAddress).argParser(integer('--max-seats-per-address', 1, 1_000_000)),
     new Option('--max-connections-per-address <n>', 'connections one address may have open at once').env('GUICHET_MAX_CONNECTIONS_PER_ADDRESS').default(d.maxConnectionsPerAddress).argParser(integer('--max-connections-per-address', 1, 1_000_000)),

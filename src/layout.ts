@@ -63,6 +63,18 @@ export function layoutOf(capacity: number, rowSizes?: readonly number[]): Layout
   return { capacity, rows };
 }
 
+const defaultLayouts = new Map<number, Layout>();
+
+/**
+ * The layout of `capacity` seats in rows of 10, made once per capacity: a command without a
+ * layout of its own asks for it, and making it is a pass over every row.
+ */
+export function defaultLayout(capacity: number): Layout {
+  let layout = defaultLayouts.get(capacity);
+  if (!layout) defaultLayouts.set(capacity, (layout = layoutOf(capacity)));
+  return layout;
+}
+
 /**
  * Why a catalog's `rows` (and `capacity`) cannot be used, or undefined when they can.
  * `capacity` undefined: the rows give it.

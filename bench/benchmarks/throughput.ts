@@ -71,7 +71,7 @@ export async function throughput(ctx: Context): Promise<void> {
     const gateway = await spawnGateway({
       natsUrl: nats.url,
       catalogFile,
-      args: ['--max-holds', '4'],
+      args: ['--max-seats', '4'],
       ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, `throughput-${sync}`) } : {}),
     });
     const workers = startWorkers(WORKERS);

@@ -14,7 +14,8 @@ import { nowMs } from './net.js';
 export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The repository root (dist/..). */
 export const ROOT = resolve(DIST, '..');
-export const RESULTS = join(ROOT, 'bench', 'results');
+/** Where results go: bench/results, or GUICHET_BENCH_RESULTS (the smoke test's temporary folder). */
+export const RESULTS = process.env.GUICHET_BENCH_RESULTS ?? join(ROOT, 'bench', 'results');
 
 export interface ServerProcess {
   pid: number;

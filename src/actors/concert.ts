@@ -5,26 +5,12 @@
  */
 import { GuichetError } from '../errors.js';
 import type { DomainEvent, ReleaseReason } from '../events/envelope.js';
+import { bestAvailable, defaultLayout, labelOf, type Layout } from '../layout.js';
+import { isFree, isLiveHold, seatAt, type ConcertState, type Seat } from './concert-state.js';
 import { cleanName, sameLastName } from './names.js';
-import { bestAvailable, labelOf, layoutOf, type Layout } from '../layout.js';
+import { indexOf } from './seat-index.js';
 
-export type Seat =
-  | { readonly kind: 'free' }
-  | { readonly kind: 'held'; readonly hold: string; readonly holder: string; readonly expiresAt: number }
-  | {
-      readonly kind: 'booked';
-      readonly hold: string;
-      readonly reference: string;
-      readonly firstName: string;
-      readonly lastName: string;
-    };
-
-export interface ConcertState {
-  readonly concert: string;
-  readonly capacity: number;
-  /** Seat n is at index n - 1. */
-  readonly seats: readonly Seat[];
-}
+export * from './concert-state.js';
 
 export interface ConcertRules {
   /** How long a hold lasts before the seat counts as free again. */
@@ -42,7 +28,12 @@ export const DEFAULT_RULES: ConcertRules = { holdMs: 120_000, maxSeats: 8 };
 export type HoldRequest =
   | { readonly seat: number; readonly layout?: Layout }
   | { readonly seats: readonly number[]; readonly layout?: Layout }
-  | { readonly best: number; readonly layout: Layout };
+  | {
+      readonly best: number;
+      readonly layout: Layout;
+      /** Seats not to choose although free: the holder's address held them a moment ago (its cool-down). */
+      readonly avoid?: readonly number[];
+    };
 
 export type ConcertCommand =
   | ({ readonly type: 'Hold'; readonly hold: string; readonly holder: string } & HoldRequest)
@@ -58,65 +49,6 @@ export type ConcertCommand =
   | { readonly type: 'Release'; readonly hold: string; readonly holder: string; readonly reason: Exclude<ReleaseReason, 'expired'> }
   | { readonly type: 'ReleaseExpired' }
   | { readonly type: 'Cancel'; readonly reference: string; readonly lastName: string };
-
-const FREE: Seat = { kind: 'free' };
-
-export function initialState(concert: string, capacity: number): ConcertState {
-  return stateOfSeats(concert, Array.from({ length: capacity }, () => FREE));
-}
-
-/**
- * The state whose seats are `seats` (seat n at index n - 1), taken over by the state: the
- * caller no longer changes the array. A replay, a snapshot or a test builds states here.
- */
-export function stateOfSeats(concert: string, seats: Seat[]): ConcertState {
-  return { concert, capacity: seats.length, seats };
-}
-
-/** A held seat whose time has run out is free, whether or not its release is written yet. */
-export function isFree(seat: Seat, now: number): boolean {
-  return seat.kind === 'free' || (seat.kind === 'held' && seat.expiresAt <= now);
-}
-
-export function isLiveHold(seat: Seat, now: number): seat is Extract<Seat, { kind: 'held' }> {
-  return seat.kind === 'held' && seat.expiresAt > now;
-}
-
-// ---------------------------------------------------------------- evolve
-
-/** The seat an event leaves behind: the one place the rules of the fold live. */
-function seatAfter(event: DomainEvent): Seat {
-  switch (event.type) {
-    case 'SeatHeld': {
-      const { hold, holder, expiresAt } = event.data;
-      return { kind: 'held', hold, holder, expiresAt: Date.parse(expiresAt) };
-    }
-    case 'SeatBooked': {
-      const { hold, reference, firstName, lastName } = event.data;
-      return { kind: 'booked', hold, reference, firstName, lastName };
-    }
-    case 'BookingCancelled':
-    case 'SeatReleased':
-      return FREE;
-  }
-}
-
-export function evolve(state: ConcertState, event: DomainEvent): ConcertState {
-  const seat = event.data.seat;
-  if (seat < 1 || seat > state.capacity) return state; // a fact about a seat we do not have: the audit reports it
-  const seats = state.seats.slice();
-  seats[seat - 1] = seatAfter(event);
-  return { ...state, seats };
-}
-
-/**
- * The same change as `evolve`, made in place on a seat array the caller owns: a replay of a
- * long log folds without copying the array once per event.
- */
-export function evolveInPlace(seats: Seat[], event: DomainEvent): void {
-  const seat = event.data.seat;
-  if (seat >= 1 && seat <= seats.length) seats[seat - 1] = seatAfter(event);
-}
 
 // ---------------------------------------------------------------- decide
 
@@ -139,12 +71,12 @@ type HoldCommand = Extract<ConcertCommand, { type: 'Hold' }>;
 
 /** A hold of one or several seats: all of them or none (SEAT_TAKEN names every seat not free). */
 function decideHold(state: ConcertState, c: HoldCommand, now: number, rules: ConcertRules): DomainEvent[] {
-  const layout = c.layout ?? layoutOf(state.capacity);
+  const layout = c.layout ?? defaultLayout(state.capacity);
   const seats = seatsAsked(state, c, now, rules, layout);
   // Already held by this holder under one hold, exactly these seats (a retry whose first
   // answer was lost): nothing new to record.
   if (!('best' in c) && isOwnHold(state, seats, c.holder, now)) return [];
-  const taken = seats.filter((n) => !isFree(state.seats[n - 1]!, now));
+  const taken = seats.filter((n) => !isFree(seatAt(state, n)!, now));
   if (taken.length > 0) {
     const list = taken.map((n) => `${n} (${labelOf(layout, n)})`).join(', ');
     throw new GuichetError('SEAT_TAKEN', `${taken.length === 1 ? 'seat' : 'seats'} ${list} ${taken.length === 1 ? 'is' : 'are'} not free; nothing was held`);
@@ -161,15 +93,19 @@ function decideHold(state: ConcertState, c: HoldCommand, now: number, rules: Con
 function seatsAsked(state: ConcertState, c: HoldCommand, now: number, rules: ConcertRules, layout: Layout): number[] {
   if ('best' in c) {
     checkCount(c.best, rules);
-    const choice = bestAvailable(layout, (n) => isFree(state.seats[n - 1]!, now), c.best);
-    if ('most' in choice) {
-      throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
+    // A pass over every seat: read from the array (made once per state), not seat by seat.
+    const seats = state.seats;
+    const avoid = new Set(c.avoid ?? []);
+    const choice = bestAvailable(layout, (n) => isFree(seats[n - 1]!, now) && !avoid.has(n), c.best);
+    if (!('most' in choice)) return choice.seats;
+    if (avoid.size > 0 && !('most' in bestAvailable(layout, (n) => isFree(seats[n - 1]!, now), c.best))) {
+      throw new GuichetError('COOL_DOWN', `the only ${c.best} adjacent free seats include seats this address held until a moment ago; they are left to others for a while`);
     }
-    return choice.seats;
+    throw new GuichetError('NO_ADJACENT_SEATS', `no row has ${c.best} adjacent free seats; the most there are is ${choice.most}`);
   }
   const asked = 'seats' in c ? [...c.seats] : [c.seat];
   checkCount(asked.length, rules);
-  for (const n of asked) seatAt(state, n);
+  for (const n of asked) existingSeat(state, n);
   const sorted = asked.sort((a, b) => a - b);
   const twice = sorted.find((n, i) => i > 0 && sorted[i - 1] === n);
   if (twice !== undefined) throw new GuichetError('BAD_ARGUMENTS', `seat ${twice} (${labelOf(layout, twice)}) is given twice`);
@@ -183,7 +119,7 @@ function checkCount(n: number, rules: ConcertRules): void {
 
 /** Whether exactly `seats` are the seats of one live hold of `holder`. */
 function isOwnHold(state: ConcertState, seats: readonly number[], holder: string, now: number): boolean {
-  const first = state.seats[seats[0]! - 1]!;
+  const first = seatAt(state, seats[0]!)!;
   if (!isLiveHold(first, now) || first.holder !== holder) return false;
   const group = seatsOfHold(state, first.hold);
   return group.length === seats.length && group.every((n, i) => n === seats[i]);
@@ -194,7 +130,7 @@ function decideBook(state: ConcertState, c: Extract<ConcertCommand, { type: 'Boo
   if (group.length === 0) {
     // Booked by this very hold already (a retry whose first answer was lost): nothing new to
     // record; the caller answers with the stored booking. A hold id is known only to its holder.
-    if (state.seats.some((s) => s.kind === 'booked' && s.hold === c.hold)) return [];
+    if (seatsBookedBy(state, c.hold).length > 0) return [];
     throw new GuichetError('NO_SUCH_HOLD', `no hold ${c.hold} on this connection`);
   }
   if (group.some((g) => g.seat.expiresAt <= now)) throw new GuichetError('HOLD_EXPIRED', `hold ${c.hold} expired; hold the seats again`);
@@ -221,12 +157,16 @@ function decideRelease(state: ConcertState, c: Extract<ConcertCommand, { type: '
  * seat first); the timer asks again for the next.
  */
 function decideReleaseExpired(state: ConcertState, now: number): DomainEvent[] {
-  const seat = state.seats.find((s) => s.kind === 'held' && s.expiresAt <= now);
-  if (!seat || seat.kind !== 'held') return [];
-  return heldSeatsOf(state, seat.hold).map(({ number }) => ({
-    type: 'SeatReleased',
-    data: { seat: number, hold: seat.hold, reason: 'expired' },
-  }));
+  let lowest: { number: number; hold: string } | undefined;
+  for (const [hold, seats] of indexOf(state).holds) {
+    for (const n of seats) {
+      const seat = seatAt(state, n)!;
+      if (seat.kind === 'held' && seat.expiresAt <= now && (!lowest || n < lowest.number)) lowest = { number: n, hold };
+    }
+  }
+  if (!lowest) return [];
+  const hold = lowest.hold;
+  return heldSeatsOf(state, hold).map(({ number }) => ({ type: 'SeatReleased', data: { seat: number, hold, reason: 'expired' } }));
 }
 
 function decideCancel(state: ConcertState, c: Extract<ConcertCommand, { type: 'Cancel' }>): DomainEvent[] {
@@ -240,44 +180,39 @@ function decideCancel(state: ConcertState, c: Extract<ConcertCommand, { type: 'C
 
 export const invalidNameMessage = "names are 1-64 letters, spaces, hyphens or apostrophes";
 
-function seatAt(state: ConcertState, seat: number): Seat {
-  const value = Number.isInteger(seat) ? state.seats[seat - 1] : undefined;
+/** Seat `seat` of the concert, or NO_SUCH_SEAT. */
+function existingSeat(state: ConcertState, seat: number): Seat {
+  const value = seatAt(state, seat);
   if (!value) throw new GuichetError('NO_SUCH_SEAT', `seats are numbered 1 to ${state.capacity}`);
   return value;
 }
 
 // ---------------------------------------------------------------- queries
 
-// These scan every seat (a command on a concert of 20,000 seats runs several): plain loops,
-// not findIndex / forEach with a closure, cut their CPU by a half or more (measured, bench hot).
+// Answered from the state's index (seat-index.ts): the seats of a hold or a booking, not a
+// pass over every seat. Each answer is read from the seats themselves.
 
-export function findHold(state: ConcertState, hold: string, holder?: string): { number: number; seat: Extract<Seat, { kind: 'held' }> } | undefined {
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const seat = seats[i]!;
-    if (seat.kind !== 'held' || seat.hold !== hold) continue;
-    if (holder !== undefined && seat.holder !== holder) return undefined;
-    return { number: i + 1, seat };
-  }
-  return undefined;
+type HeldSeat = Extract<Seat, { kind: 'held' }>;
+type BookedSeat = Extract<Seat, { kind: 'booked' }>;
+
+export function findHold(state: ConcertState, hold: string, holder?: string): { number: number; seat: HeldSeat } | undefined {
+  const first = heldSeatsOf(state, hold)[0];
+  if (!first || (holder !== undefined && first.seat.holder !== holder)) return undefined;
+  return first;
 }
 
-export function findBooking(state: ConcertState, reference: string): { number: number; seat: Extract<Seat, { kind: 'booked' }> } | undefined {
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const seat = seats[i]!;
-    if (seat.kind === 'booked' && seat.reference === reference) return { number: i + 1, seat };
-  }
-  return undefined;
+export function findBooking(state: ConcertState, reference: string): { number: number; seat: BookedSeat } | undefined {
+  const n = indexOf(state).bookings.get(reference)?.[0];
+  const seat = n === undefined ? undefined : seatAt(state, n);
+  return seat?.kind === 'booked' && seat.reference === reference ? { number: n!, seat } : undefined;
 }
 
 /** The held seats of a hold (live or run out), ascending; of `holder`'s only when given. */
-export function heldSeatsOf(state: ConcertState, hold: string, holder?: string): Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> {
-  const group: Array<{ number: number; seat: Extract<Seat, { kind: 'held' }> }> = [];
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const seat = seats[i]!;
-    if (seat.kind === 'held' && seat.hold === hold && (holder === undefined || seat.holder === holder)) group.push({ number: i + 1, seat });
+export function heldSeatsOf(state: ConcertState, hold: string, holder?: string): Array<{ number: number; seat: HeldSeat }> {
+  const group: Array<{ number: number; seat: HeldSeat }> = [];
+  for (const n of indexOf(state).holds.get(hold) ?? []) {
+    const seat = seatAt(state, n)!;
+    if (seat.kind === 'held' && seat.hold === hold && (holder === undefined || seat.holder === holder)) group.push({ number: n, seat });
   }
   return group;
 }
@@ -289,33 +224,39 @@ export function seatsOfHold(state: ConcertState, hold: string): number[] {
 
 /** Numbers of the seats booked under a reference, ascending. */
 export function seatsOfBooking(state: ConcertState, reference: string): number[] {
-  return bookedSeatsWith(state, 'reference', reference);
+  return (indexOf(state).bookings.get(reference) ?? []).filter((n) => {
+    const seat = seatAt(state, n)!;
+    return seat.kind === 'booked' && seat.reference === reference;
+  });
 }
 
 /** Numbers of the seats booked by a hold, ascending. */
 export function seatsBookedBy(state: ConcertState, hold: string): number[] {
-  return bookedSeatsWith(state, 'hold', hold);
+  const reference = indexOf(state).bookingOfHold.get(hold);
+  return reference === undefined ? [] : seatsOfBooking(state, reference).filter((n) => (seatAt(state, n) as BookedSeat).hold === hold);
 }
 
-function bookedSeatsWith(state: ConcertState, field: 'reference' | 'hold', value: string): number[] {
-  const found: number[] = [];
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const s = seats[i]!;
-    if (s.kind === 'booked' && s[field] === value) found.push(i + 1);
-  }
-  return found;
-}
-
-/** Seat numbers of a holder's live holds. */
+/** Seat numbers of a holder's live holds, ascending. */
 export function holdsOf(state: ConcertState, holder: string, now: number): number[] {
+  const index = indexOf(state);
   const found: number[] = [];
-  const seats = state.seats;
-  for (let i = 0; i < seats.length; i++) {
-    const s = seats[i]!;
-    if (s.kind === 'held' && s.holder === holder && s.expiresAt > now) found.push(i + 1);
+  for (const hold of index.holdsOfHolder.get(holder) ?? []) {
+    for (const n of index.holds.get(hold) ?? []) {
+      const seat = seatAt(state, n)!;
+      if (seat.kind === 'held' && seat.holder === holder && seat.expiresAt > now) found.push(n);
+    }
   }
-  return found;
+  return found.sort((a, b) => a - b);
+}
+
+/** Every held seat (live or run out), by the index: what occupancy and expiry look at. */
+function* heldSeats(state: ConcertState): Generator<HeldSeat> {
+  for (const seats of indexOf(state).holds.values()) {
+    for (const n of seats) {
+      const seat = seatAt(state, n)!;
+      if (seat.kind === 'held') yield seat;
+    }
+  }
 }
 
 export interface Occupancy {
@@ -334,14 +275,12 @@ export function occupancy(state: ConcertState, now: number): Occupancy {
  */
 export function occupancyUntil(state: ConcertState, now: number): { occupancy: Occupancy; until: number } {
   let held = 0;
-  let booked = 0;
+  const booked = indexOf(state).booked;
   let until = Number.POSITIVE_INFINITY;
-  for (const s of state.seats) {
-    if (s.kind === 'booked') booked++;
-    else if (isLiveHold(s, now)) {
-      held++;
-      if (s.expiresAt < until) until = s.expiresAt;
-    }
+  for (const s of heldSeats(state)) {
+    if (s.expiresAt <= now) continue;
+    held++;
+    if (s.expiresAt < until) until = s.expiresAt;
   }
   return { occupancy: { free: state.capacity - held - booked, held, booked }, until };
 }
@@ -365,8 +304,6 @@ export function seatChar(s: Seat, now: number, viewer?: string): '.' | 'h' | 'H'
  */
 export function nextExpiry(state: ConcertState): number | undefined {
   let next: number | undefined;
-  for (const s of state.seats) {
-    if (s.kind === 'held' && (next === undefined || s.expiresAt < next)) next = s.expiresAt;
-  }
+  for (const s of heldSeats(state)) if (next === undefined || s.expiresAt < next) next = s.expiresAt;
   return next;
 }

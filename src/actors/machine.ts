@@ -28,7 +28,7 @@ import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { EVENT_VERSION } from '../events/envelope.js';
 import { AppendConflict, MAX_BATCH_EVENTS } from '../events/store.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
-import { decide, evolve, evolveInPlace, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
+import { decide, evolveAll, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
 
 /**
  * What a command led to: the events it stored (none for a no-op) and the state after the
@@ -104,7 +104,10 @@ export type ConcertEvent =
   | { type: 'command'; request: Request }
   | { type: 'stream.event'; event: StoredEvent }
   /** The replay is done: the registry folded the log (faster than event by event here) into `state`. */
-  | { type: 'loaded'; state: ConcertState; lastSeq: number };
+  | { type: 'loaded'; state: ConcertState; lastSeq: number }
+  /** The append of the group (started on entering `appending`) stored it; its last event is at `lastSeq`. */
+  | { type: 'append.stored'; lastSeq: number }
+  | { type: 'append.failed'; error: unknown };
 
 const MAX_CONFLICTS = 50;
 const EXPIRY_RETRY_MS = 1_000;
@@ -113,9 +116,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Applies stored events unless applied already (one may come from the ack and from the
- * stream), in order. Several are folded into ONE copy of the seats (a copy per event cost
- * 10 % of the gateway's CPU on a 20,000-seat concert, and as much again in GC): every
- * listener, and every command of a group, sees the state after all of them.
+ * stream), in order, folded into ONE new state (a copy of the seats per event cost 10 % of
+ * the gateway's CPU on a 20,000-seat concert, and as much again in GC): every listener, and
+ * every command of a group, sees the state after all of them.
  */
 function applyAll(context: Pick<ConcertContext, 'state' | 'lastSeq' | 'ports'>, events: readonly StoredEvent[]): Pick<ConcertContext, 'state' | 'lastSeq'> {
   const { state: before, ports } = context;
@@ -127,45 +130,9 @@ function applyAll(context: Pick<ConcertContext, 'state' | 'lastSeq' | 'ports'>, 
     lastSeq = e.seq;
   }
   if (fresh.length === 0) return { state: before, lastSeq: context.lastSeq };
-  let state: ConcertState;
-  if (fresh.length === 1) state = evolve(before, fresh[0]!);
-  else {
-    const seats = before.seats.slice();
-    for (const e of fresh) evolveInPlace(seats, e);
-    state = { ...before, seats };
-  }
-  carryNextExpiry(before, state, fresh);
+  const state = evolveAll(before, fresh);
   for (const e of fresh) ports.applied(e, state);
   return { state, lastSeq };
-}
-
-/**
- * The earliest expiry of each state the actor has had, worked out from the one before it
- * when it can be: `nextExpiry` scans every seat, and the expiry timer asks after every event.
- */
-const expiries = new WeakMap<ConcertState, number | undefined>();
-
-function nextExpiryOf(state: ConcertState): number | undefined {
-  if (expiries.has(state)) return expiries.get(state);
-  const at = nextExpiry(state);
-  expiries.set(state, at);
-  return at;
-}
-
-function carryNextExpiry(before: ConcertState, after: ConcertState, events: readonly StoredEvent[]): void {
-  if (!expiries.has(before)) return;
-  let at = expiries.get(before);
-  for (const e of events) {
-    if (e.type === 'SeatHeld') {
-      const expiresAt = Date.parse(e.data.expiresAt);
-      if (at === undefined || expiresAt < at) at = expiresAt;
-      continue;
-    }
-    const was = before.seats[e.data.seat - 1];
-    // The hold that ran out first is gone: scan again when asked.
-    if (was?.kind === 'held' && was.expiresAt === at) return;
-  }
-  expiries.set(after, at);
 }
 
 /** The error `decide` gives for a command against the current state, if it refuses it. */
@@ -207,9 +174,8 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   const group: Member[] = [];
   const pending: EventEnvelope[] = [];
   let take = context.batching.groupSize(mailbox.length);
-  /** The state the next decision is taken against; its seats are copied once, at the group's first event. */
+  /** The state the next decision is taken against: the committed state and the group's events so far. */
   let draft = context.state;
-  let seats: Seat[] | undefined;
   while (take > 0 && mailbox.length > 0) {
     const request = mailbox[0]!;
     if (now > request.deadline) {
@@ -241,11 +207,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     group.push({ request, events });
     if (events.length === 0) continue;
     pending.push(...events);
-    if (take > 0 && mailbox.length > 0) {
-      seats ??= draft.seats.slice();
-      for (const event of events) evolveInPlace(seats, event);
-      draft = { ...draft, seats };
-    }
+    if (take > 0 && mailbox.length > 0) draft = evolveAll(draft, events);
   }
   return { group, pending };
 }
@@ -257,12 +219,6 @@ export const concertMachine = setup({
     input: {} as ConcertInput & { lastSeq?: number },
   },
   actors: {
-    append: fromPromise<number, { ports: ConcertPorts; batching: BatchPolicy; events: EventEnvelope[]; expectedLastSeq: number }>(async ({ input }) => {
-      const started = performance.now();
-      const seq = await input.ports.append(input.events, input.expectedLastSeq);
-      input.batching.observe(input.events.length, performance.now() - started);
-      return seq;
-    }),
     catchUp: fromPromise<StoredEvent[], { ports: ConcertPorts; concert: string; afterSeq: number; untilSeq?: number }>(({ input }) =>
       input.ports.readAfter(input.concert, input.afterSeq, input.untilSeq),
     ),
@@ -270,7 +226,7 @@ export const concertMachine = setup({
   delays: {
     /** Until the earliest hold runs out, so that its release is written on time. */
     untilNextExpiry: ({ context }) => {
-      const at = nextExpiryOf(context.state);
+      const at = nextExpiry(context.state);
       if (at === undefined) return MAX_TIMER_MS;
       const now = context.ports.now();
       return Math.min(MAX_TIMER_MS, Math.max(at - now, context.expiryBackoffUntil - now, 0));
@@ -279,10 +235,31 @@ export const concertMachine = setup({
   guards: {
     hasMail: ({ context }) => context.mailbox.length > 0,
     nothingToWrite: ({ context }) => context.pending.length === 0,
-    isConflict: ({ event }) => 'error' in event && event.error instanceof AppendConflict,
+    isConflict: ({ event }) => event.type === 'append.failed' && event.error instanceof AppendConflict,
     tooManyConflicts: ({ context }) => context.conflicts >= MAX_CONFLICTS,
   },
   actions: {
+    /**
+     * Starts the group's append; its outcome comes back as `append.stored` or `append.failed`.
+     * An action, not an invoked promise actor: spawning a child actor per append (its own
+     * AbortController, system registration and snapshot) was a fifth of the actor's CPU per
+     * command (bench/actor-cpu.ts). There is still exactly one append in flight: the machine
+     * leaves `appending` only on its outcome.
+     */
+    startAppend: ({ context, self }) => {
+      const { ports, batching, pending, lastSeq } = context;
+      const started = performance.now();
+      const answer = (event: ConcertEvent) => {
+        if (self.getSnapshot().status === 'active') self.send(event);
+      };
+      ports.append(pending, lastSeq).then(
+        (stored) => {
+          batching.observe(pending.length, performance.now() - started);
+          answer({ type: 'append.stored', lastSeq: stored });
+        },
+        (error: unknown) => answer({ type: 'append.failed', error }),
+      );
+    },
     applyStreamEvent: assign(({ context, event }) => (event.type === 'stream.event' ? applyAll(context, [event.event]) : {})),
     // The mailbox is one array changed in place (push / shift), not copied per command: a
     // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
@@ -313,8 +290,8 @@ export const concertMachine = setup({
     decideGroup: assign(({ context }) => decideGroup(context)),
     /** Applies the stored events and answers each command of the group, in order. */
     applyStoredAndReply: assign(({ context, event }) => {
-      if (!('output' in event) || typeof event.output !== 'number') return {};
-      const stored = storedEvents(context.pending, event.output);
+      if (event.type !== 'append.stored') return {};
+      const stored = storedEvents(context.pending, event.lastSeq);
       const next = applyAll(context, stored);
       let i = 0;
       for (const member of context.group) {
@@ -342,7 +319,7 @@ export const concertMachine = setup({
       for (const m of context.group) m.request.reject(error);
     },
     noteConflict: assign({
-      conflictSeq: ({ event }) => ('error' in event && event.error instanceof AppendConflict ? event.error.lastSeq : undefined),
+      conflictSeq: ({ event }) => (event.type === 'append.failed' && event.error instanceof AppendConflict ? event.error.lastSeq : undefined),
     }),
     takeLoaded: assign(({ context, event }) =>
       event.type === 'loaded' && event.lastSeq >= context.lastSeq ? { state: event.state, lastSeq: event.lastSeq } : {},
@@ -392,11 +369,10 @@ export const concertMachine = setup({
       ],
     },
     appending: {
-      invoke: {
-        src: 'append',
-        input: ({ context }) => ({ ports: context.ports, batching: context.batching, events: context.pending, expectedLastSeq: context.lastSeq }),
-        onDone: { target: 'ready', actions: ['applyStoredAndReply', 'clearGroup', 'allowExpiryNow'] },
-        onError: [
+      entry: 'startAppend',
+      on: {
+        'append.stored': { target: 'ready', actions: ['applyStoredAndReply', 'clearGroup', 'allowExpiryNow'] },
+        'append.failed': [
           { guard: 'isConflict', target: 'catchingUp', actions: 'noteConflict' },
           { target: 'ready', actions: ['replyFailure', 'clearGroup', 'clearConflicts'] },
         ],

@@ -1,7 +1,10 @@
 /**
  * One actor per concert, fed by one ordered consumer over the whole stream: the registry
- * replays the log into every actor at start, keeps following it live (events written by other
- * gateways arrive here too), and tells listeners about every event once it is applied.
+ * spawns the actors, routes commands to them, and tells listeners about every event once it
+ * is applied. It wires three helpers: the start-up replay (src/actors/replay.ts), the
+ * snapshots it starts from and writes (src/actors/snapshotting.ts) and the reference index
+ * (src/actors/reference-index.ts). After the replay it keeps following the log live (events
+ * written by other gateways arrive here too).
  */
 import { createActor, type Actor } from 'xstate';
 import { newId } from '../ids.js';
@@ -10,11 +13,12 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, Following } from '../events/store.js';
 import { layoutOfConcert, type Concert } from '../catalog.js';
 import type { Layout } from '../layout.js';
-import { DEFAULT_RULES, evolveInPlace, initialState, stateOfSeats, type ConcertCommand, type ConcertRules, type ConcertState, type Seat } from './concert.js';
+import { DEFAULT_RULES, initialState, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
 import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
-import type { ConcertSnapshot } from './snapshot.js';
-import type { ConcertSnapshots } from './snapshot-store.js';
+import { ReferenceIndex } from './reference-index.js';
+import { ReplayFold, replayThenFollow, type Replayed } from './replay.js';
+import { Snapshotting, type SnapshotOptions } from './snapshotting.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
 
@@ -36,7 +40,7 @@ export interface RegistryOptions {
   /** When actors group waiting commands into one atomic batch (default: by measured costs, one policy for all concerts). */
   batching?: BatchPolicy;
   /** Start from concerts' snapshots and write them every `intervalMs` and at stop (absent: neither). */
-  snapshots?: { store: ConcertSnapshots; intervalMs: number; onProblem?: (message: string) => void };
+  snapshots?: SnapshotOptions;
 }
 
 /** What start-up did: events replayed, from where, and the snapshots it started from. */
@@ -49,8 +53,6 @@ export interface StartupReport {
 
 /** A replay longer than this many events is followed at once by fresh snapshots. */
 const SNAPSHOT_AFTER_REPLAY_OF = 10_000;
-/** How long a stopping gateway gives its last snapshots before it stops anyway. */
-const STOP_SNAPSHOT_WAIT_MS = 3_000;
 
 export class Registry {
   readonly catalog: readonly Concert[];
@@ -59,13 +61,8 @@ export class Registry {
   /** Each concert's rows and labels, made once from the catalog. */
   private readonly layouts: Map<string, Layout>;
   private readonly states = new Map<string, ConcertState>();
-  /** Reference → concert, for every live booking this gateway knows. */
-  private readonly references = new Map<string, string>();
-  /**
-   * Per concert, the references of its cancelled bookings. A reference is never issued twice
-   * (the audit holds the log to it): a new one must avoid these as well as the live ones.
-   */
-  private readonly cancelledReferences = new Map<string, Set<string>>();
+  private readonly references = new ReferenceIndex();
+  private readonly snapshots: Snapshotting;
   private readonly listeners = new Set<EventListener>();
   private following?: Following;
   private readonly now: () => number;
@@ -78,14 +75,6 @@ export class Registry {
   private available = true;
   /** Why the log cannot be trusted any more (its stream deleted or changed): writes stop for good. */
   private halted?: string;
-  /** Per concert: the last event folded into its state (sequence and id). */
-  private readonly lastApplied = new Map<string, { seq: number; id: string }>();
-  /** Per concert: the last event the follower delivered to it. */
-  private readonly lastDelivered = new Map<string, number>();
-  /** Per concert: the `throughSeq` of the last snapshot written or loaded. */
-  private readonly snapshotThrough = new Map<string, number>();
-  private snapshotTimer?: NodeJS.Timeout;
-  private snapshotting?: Promise<void>;
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
@@ -93,6 +82,11 @@ export class Registry {
     this.rules = { ...DEFAULT_RULES, ...options.rules };
     this.now = options.now ?? Date.now;
     this.batching = options.batching ?? new MeasuredBatching();
+    this.snapshots = new Snapshotting(options.catalog, options.store, options.snapshots, {
+      state: (concert) => this.states.get(concert)!,
+      cancelledReferences: (concert) => this.references.cancelledOf(concert),
+      position: () => this.position,
+    });
   }
 
   /**
@@ -100,183 +94,47 @@ export class Registry {
    *
    * Each concert starts from its snapshot when it has a usable one, else from its initial
    * state; the replay begins after the lowest point the concerts start from, and skips, for
-   * each concert, the events its snapshot already covers.
-   *
-   * During the replay the registry folds events itself, in place on arrays it owns (several
-   * times faster than sending each to its machine, and no copy of the seats per event), and
-   * hands each actor its state at the end, in
-   * the same callback that delivered the last replayed event: an event that comes after it
-   * is sent to an actor that is already loaded.
+   * each concert, the events its snapshot already covers (src/actors/replay.ts).
    */
   async start(): Promise<StartupReport> {
-    const { store } = this.options;
     for (const concert of this.catalog) this.spawn(concert);
-    // Snapshots first, then the end of the log: a snapshot another gateway writes meanwhile is
-    // then still within the log it is checked against.
-    const { usable, ignored, untilSeq } = await this.loadSnapshots();
-    // Each concert's seats during the replay: arrays private to it, folded in place.
-    const replayed = new Map<string, { seats: Seat[]; lastSeq: number; lastId: string; skipThrough: number }>(
-      this.catalog.map((c) => {
-        const snapshot = usable.get(c.id);
-        return [
-          c.id,
-          snapshot
-            ? { seats: [...snapshot.state.seats], lastSeq: snapshot.lastSeq, lastId: snapshot.lastEventId, skipThrough: snapshot.throughSeq }
-            : { seats: [...this.states.get(c.id)!.seats], lastSeq: 0, lastId: '', skipThrough: 0 },
-        ];
-      }),
-    );
-    for (const [id, snapshot] of usable) {
-      this.snapshotThrough.set(id, snapshot.throughSeq);
-      for (const seat of snapshot.state.seats) if (seat.kind === 'booked') this.references.set(seat.reference, id);
-      this.cancelledReferences.set(id, new Set(snapshot.cancelledReferences));
-    }
-    const fromSeq = Math.min(untilSeq, ...[...replayed.values()].map((r) => r.skipThrough)) + 1;
-    let loading = true;
-    let events = 0;
-    let loaded!: () => void;
-    const caughtUp = new Promise<void>((resolve) => (loaded = resolve));
-    const finishLoading = () => {
-      if (!loading) return;
-      loading = false;
-      for (const [id, actor] of this.actors) {
-        const { seats, lastSeq, lastId } = replayed.get(id)!;
-        const state = stateOfSeats(id, seats);
-        this.states.set(id, state);
-        if (lastSeq > 0) this.lastApplied.set(id, { seq: lastSeq, id: lastId });
-        actor.send({ type: 'loaded', state, lastSeq });
-      }
-      loaded();
-    };
-    if (fromSeq > untilSeq) finishLoading();
-    this.following = await store.follow({
-      fromSeq,
-      onEvent: (event) => {
-        events++;
-        if (!loading) {
-          this.lastDelivered.set(event.concert, event.seq);
-          this.actors.get(event.concert)?.send({ type: 'stream.event', event });
-          return;
-        }
-        const folded = replayed.get(event.concert);
-        if (!folded || event.seq <= folded.lastSeq || event.seq <= folded.skipThrough) return;
-        evolveInPlace(folded.seats, event);
-        folded.lastSeq = event.seq;
-        folded.lastId = event.id;
-        this.index(event);
+    const { usable, ignored, untilSeq } = await this.snapshots.load();
+    for (const snapshot of usable.values()) this.references.seed(snapshot);
+    const replay = await replayThenFollow(this.options.store, new ReplayFold(this.catalog, usable), untilSeq, {
+      onFolded: (event) => this.references.note(event),
+      onLoaded: (replayed) => this.loaded(replayed),
+      onLive: (event) => {
+        this.snapshots.delivered(event.concert, event.seq);
+        this.actors.get(event.concert)?.send({ type: 'stream.event', event });
       },
-      onInvalid: (seq, err) => this.options.onInvalidEvent?.(seq, err),
-      onPosition: (seq) => {
-        this.position = seq;
-        if (seq <= untilSeq) this.options.onReplayProgress?.(seq, untilSeq);
-        if (seq >= untilSeq) finishLoading();
-      },
+      onPosition: (seq) => (this.position = seq),
+      onInvalid: this.options.onInvalidEvent,
+      onProgress: this.options.onReplayProgress,
     });
-    this.position = Math.max(this.position, fromSeq - 1);
-    await Promise.race([
-      caughtUp,
-      this.following.closed.then(() => {
-        throw new Error('the event stream closed during start-up');
-      }),
-    ]);
-    this.scheduleSnapshots(events >= SNAPSHOT_AFTER_REPLAY_OF);
-    return { events, fromSeq, untilSeq, snapshots: { used: usable.size, ignored } };
+    this.following = replay.following;
+    this.position = Math.max(this.position, replay.fromSeq - 1);
+    await replay.loaded;
+    this.snapshots.schedule(replay.events >= SNAPSHOT_AFTER_REPLAY_OF, () => this.available);
+    return { events: replay.events, fromSeq: replay.fromSeq, untilSeq, snapshots: { used: usable.size, ignored } };
   }
 
-  /**
-   * Reads each concert's snapshot and keeps those the log confirms: the event it names as
-   * the concert's last is at that sequence in the log, and the log has no other event of the
-   * concert up to the snapshot's `throughSeq`. (A log restored from an older copy, or a
-   * snapshot from another catalog, fails this and the concert is replayed in full.)
-   */
-  private async loadSnapshots(): Promise<{ usable: Map<string, ConcertSnapshot>; ignored: string[]; untilSeq: number }> {
-    const usable = new Map<string, ConcertSnapshot>();
-    const ignored: string[] = [];
-    const { store } = this.options;
-    const snapshots = this.options.snapshots?.store;
-    const reads = snapshots ? await Promise.all(this.catalog.map(async (concert) => ({ concert, read: await snapshots.read(concert.id) }))) : [];
-    const untilSeq = (await store.position()).lastSeq;
-    await Promise.all(
-      reads.map(async ({ concert, read }) => {
-        if ('missing' in read) return;
-        const why = 'unusable' in read ? read.unusable : await this.snapshotProblem(concert, read.snapshot, untilSeq, store);
-        if (why) ignored.push(`${concert.id}: ${why}`);
-        else if ('snapshot' in read) usable.set(concert.id, read.snapshot);
-      }),
-    );
-    for (const line of ignored) this.options.snapshots?.onProblem?.(`snapshot ignored, replaying in full: ${line}`);
-    return { usable, ignored, untilSeq };
-  }
-
-  private async snapshotProblem(concert: Concert, snapshot: ConcertSnapshot, untilSeq: number, store: EventStore): Promise<string | undefined> {
-    if (snapshot.state.concert !== concert.id) return `it is of concert ${snapshot.state.concert}`;
-    if (snapshot.state.capacity !== concert.capacity) return `capacity ${snapshot.state.capacity}, the catalog says ${concert.capacity}`;
-    if (snapshot.throughSeq > untilSeq) return `it covers the log through ${snapshot.throughSeq}, the log ends at ${untilSeq}`;
-    if (snapshot.lastSeq > 0 && (await store.eventIdAt(concert.id, snapshot.lastSeq)) !== snapshot.lastEventId) {
-      return `the log has not its last event ${snapshot.lastEventId} at ${snapshot.lastSeq}`;
+  /** Hands each actor its replayed state. */
+  private loaded(replayed: Map<string, Replayed>): void {
+    for (const [id, actor] of this.actors) {
+      const { state, lastSeq, lastId } = replayed.get(id)!;
+      this.states.set(id, state);
+      if (lastSeq > 0) this.snapshots.applied(id, lastSeq, lastId);
+      actor.send({ type: 'loaded', state, lastSeq });
     }
-    const next = await store.nextSeqOf(concert.id, snapshot.lastSeq);
-    if (next > 0 && next <= snapshot.throughSeq) return `the log has an event of it at ${next}, which it does not include`;
-    return undefined;
-  }
-
-  /**
-   * The snapshot of a concert as this gateway holds it now. Its state includes every event
-   * of the concert up to the follower's position when each one the follower delivered has
-   * been applied (stream events are applied on arrival, so this is the usual case), and in
-   * any case up to the last event applied.
-   */
-  private snapshotOf(concert: string): ConcertSnapshot {
-    const applied = this.lastApplied.get(concert) ?? { seq: 0, id: '' };
-    const delivered = this.lastDelivered.get(concert) ?? 0;
-    const throughSeq = delivered <= applied.seq ? Math.max(this.position, applied.seq) : applied.seq;
-    return {
-      state: this.states.get(concert)!,
-      throughSeq,
-      lastSeq: applied.seq,
-      lastEventId: applied.id,
-      cancelledReferences: [...(this.cancelledReferences.get(concert) ?? [])],
-    };
   }
 
   /** Writes a snapshot of each concert whose snapshot would cover more of the log than its last. */
-  async writeSnapshots(): Promise<void> {
-    const snapshots = this.options.snapshots;
-    if (!snapshots) return;
-    const writing = (async () => {
-      await this.snapshotting;
-      for (const concert of this.catalog) {
-        const snapshot = this.snapshotOf(concert.id);
-        if (snapshot.throughSeq <= (this.snapshotThrough.get(concert.id) ?? 0)) continue;
-        try {
-          await snapshots.store.write(snapshot);
-          this.snapshotThrough.set(concert.id, snapshot.throughSeq);
-        } catch (err) {
-          // The next round tries again; the others would most likely fail the same way now.
-          snapshots.onProblem?.(`snapshot of ${concert.id} not written: ${(err as Error).message}`);
-          break;
-        }
-      }
-    })();
-    this.snapshotting = writing;
-    await writing;
-  }
-
-  private scheduleSnapshots(now: boolean): void {
-    const snapshots = this.options.snapshots;
-    if (!snapshots || snapshots.intervalMs <= 0) return;
-    if (now) void this.writeSnapshots();
-    // Not while NATS is away: the writes would only time out.
-    this.snapshotTimer = setInterval(() => this.available && void this.writeSnapshots(), snapshots.intervalMs);
-    this.snapshotTimer.unref();
+  writeSnapshots(): Promise<void> {
+    return this.snapshots.write();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.snapshotTimer);
-    // A gateway stopped in good order leaves snapshots from which the next one starts at once.
-    if (this.following && this.available) {
-      await Promise.race([this.writeSnapshots(), new Promise((r) => setTimeout(r, STOP_SNAPSHOT_WAIT_MS).unref())]);
-    }
+    await this.snapshots.stop(this.following !== undefined && this.available);
     await this.following?.stop();
     for (const actor of this.actors.values()) actor.stop();
   }
@@ -328,15 +186,11 @@ export class Registry {
 
   /** The concert of a live booking, if this gateway knows it. */
   concertOfReference(reference: string): string | undefined {
-    return this.references.get(reference);
+    return this.references.concertOf(reference);
   }
 
   /** Whether a reference was ever issued (live or cancelled), as far as this gateway has seen. */
-  isReferenceTaken = (reference: string): boolean => {
-    if (this.references.has(reference)) return true;
-    for (const cancelled of this.cancelledReferences.values()) if (cancelled.has(reference)) return true;
-    return false;
-  };
+  isReferenceTaken = (reference: string): boolean => this.references.isTaken(reference);
 
   /** Listens to every event applied, in stream order per concert. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void {
@@ -373,22 +227,11 @@ export class Registry {
     this.actors.set(concert.id, actor);
   }
 
-  /** Keeps the reference index (reference → concert) in step with the bookings. */
-  private index(event: StoredEvent): void {
-    if (event.type === 'SeatBooked') this.references.set(event.data.reference, event.concert);
-    if (event.type === 'BookingCancelled') {
-      this.references.delete(event.data.reference);
-      let cancelled = this.cancelledReferences.get(event.concert);
-      if (!cancelled) this.cancelledReferences.set(event.concert, (cancelled = new Set()));
-      cancelled.add(event.data.reference);
-    }
-  }
-
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
-    this.lastApplied.set(event.concert, { seq: event.seq, id: event.id });
+    this.snapshots.applied(event.concert, event.seq, event.id);
     if (event.seq > this.highestApplied) this.highestApplied = event.seq;
-    this.index(event);
+    this.references.note(event);
     for (const listener of this.listeners) {
       try {
         listener(event, state);

@@ -2,7 +2,7 @@
  * A concert's state at a point of the log, so that a starting gateway can begin its replay
  * there instead of at the first event. A snapshot is a cache of the fold, never a source of
  * truth: the log is. It says which events it covers, and the gateway checks that against the
- * log before it trusts it (src/actors/registry.ts); one that is missing, unreadable, from
+ * log before it trusts it (src/actors/snapshotting.ts); one that is missing, unreadable, from
  * another fold version or another catalog is ignored, and that concert is replayed in full.
  *
  * The seats are written compactly (a free seat is `0`), so that large halls fit in one NATS

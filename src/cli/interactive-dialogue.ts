@@ -643,6 +643,25 @@ export function formatClock(ms: number): string {
 }
 
 /** The `[address] [port]` arguments (port as typed); throws a message for a bad port. */
+/**
+ * `--keepalive` (GUICHET_KEEPALIVE): seconds between PINGs, a fraction allowed; 0 sends
+ * none. Undefined: every 30 s.
+ */
+export function parseKeepalive(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_KEEPALIVE_MS;
+  const t = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(t) || Number(t) > 86_400) {
+    throw new Error(`--keepalive must be a number of seconds from 0 (never) to 86400, not ${JSON.stringify(text)}`);
+  }
+  return Math.round(Number(t) * 1000);
+}
+
+/**
+ * A PING this often keeps the connection from the gateway's idle timeout (300 s by default)
+ * while someone reads the menu or thinks; it is the person, not the connection, who is idle.
+ */
+export const DEFAULT_KEEPALIVE_MS = 30_000;
+
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 65535) {
     throw new Error(`the port must be a number from 1 to 65535, not ${JSON.stringify(text)}`);

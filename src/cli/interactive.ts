@@ -12,6 +12,7 @@ import {
   endOfInput,
   holdOf,
   holdText,
+  parseKeepalive,
   parsePort,
   parseYesNo,
   promptOf,
@@ -37,6 +38,8 @@ export interface InteractiveOptions {
   port: string | number;
   /** TLS to the gateway (--tls / --tls-ca). */
   tls?: ClientTls;
+  /** Seconds between keep-alive PINGs, as typed (--keepalive / GUICHET_KEEPALIVE); 0: none; default 30. */
+  keepalive?: string;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
 }
@@ -44,15 +47,17 @@ export interface InteractiveOptions {
 /** Runs the dialogue until the user quits or input ends; resolves with the exit status. */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   let port: number;
+  let keepaliveMs: number;
   try {
     port = parsePort(String(options.port));
+    keepaliveMs = parseKeepalive(options.keepalive);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const client = await connectClient(options.host, port, options.tls);
-  return new InteractiveSession(client, { host: options.host, port, input, output, ...(options.tls ? { tls: options.tls } : {}) }).run();
+  return new InteractiveSession(client, { host: options.host, port, keepaliveMs, input, output, ...(options.tls ? { tls: options.tls } : {}) }).run();
 }
 
 /** The connection went away (closed by the server, reset, or the server is stopping). */
@@ -65,11 +70,6 @@ const EXIT_ON_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, S
 const RELEASE_WAIT_MS = 1_000;
 /** Live changes arriving in a burst are drawn once. */
 const REDRAW_DELAY_MS = 40;
-/**
- * A PING this often keeps the connection from the gateway's idle timeout (300 s by default)
- * while someone reads the menu or thinks; it is the person, not the connection, who is idle.
- */
-const KEEPALIVE_MS = 30_000;
 
 class InteractiveSession {
   private client!: GuichetClient;
@@ -93,7 +93,7 @@ class InteractiveSession {
   private shown?: { window: MapWindow; rows: Row[] };
   private mapTop?: number;
   private readonly ticker?: NodeJS.Timeout;
-  private readonly keepalive: NodeJS.Timeout;
+  private readonly keepalive?: NodeJS.Timeout;
   private readonly onResize = () => {
     if (!this.leaving && showsSeats(this.dialogue)) this.scheduleRedraw();
   };
@@ -102,7 +102,7 @@ class InteractiveSession {
 
   constructor(
     client: GuichetClient,
-    private readonly options: { host: string; port: number; tls?: ClientTls; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
+    private readonly options: { host: string; port: number; tls?: ClientTls; keepaliveMs: number; input: NodeJS.ReadStream; output: NodeJS.WriteStream },
   ) {
     const terminal = Boolean(options.input.isTTY && options.output.isTTY);
     this.prompter = new Prompter({ input: options.input, output: options.output, terminal });
@@ -110,10 +110,14 @@ class InteractiveSession {
     this.where = `${options.host}:${options.port}`;
     this.attach(client);
     this.dialogue = startDialogue(client.hello);
-    this.keepalive = setInterval(() => {
-      if (!this.leaving && !this.client.closed) this.client.request('PING').catch(() => undefined);
-    }, KEEPALIVE_MS);
-    this.keepalive.unref();
+    // The person, not the connection, is idle while they read the menu or think: PINGs keep
+    // the gateway's idle timeout (300 s by default) from closing it under them.
+    if (options.keepaliveMs > 0) {
+      this.keepalive = setInterval(() => {
+        if (!this.leaving && !this.client.closed) this.client.request('PING').catch(() => undefined);
+      }, options.keepaliveMs);
+      this.keepalive.unref();
+    }
     if (terminal) {
       // The hold's countdown in the name questions.
       this.ticker = setInterval(() => {

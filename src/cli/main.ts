@@ -71,10 +71,10 @@ clientCommand('watch', 'follow the seats of a concert live (Ctrl-C to stop)')
 // program's error handling.
 for (const cmd of [auditCommand(), tailCommand(), upgradeStreamCommand(), natsKeysCommand()]) program.addCommand(cmd.copyInheritedSettings(program));
 
-async function interactive(host: string, port: string, flags: TlsFlags = {}): Promise<void> {
+async function interactive(host: string, port: string, flags: TlsFlags & { keepalive?: string } = {}): Promise<void> {
   const { runInteractive } = await import('./interactive.js');
   const tls = clientTls(flags);
-  process.exitCode = await runInteractive({ host, port, ...(tls ? { tls } : {}) });
+  process.exitCode = await runInteractive({ host, port, ...(tls ? { tls } : {}), ...(flags.keepalive !== undefined ? { keepalive: flags.keepalive } : {}) });
 }
 
 const defaultHost = process.env['GUICHET_HOST'] || '127.0.0.1';
@@ -86,9 +86,10 @@ const clientCmd = program
   .argument('[address]', 'gateway address, or address:port (env GUICHET_HOST)')
   .argument('[port]', 'gateway port (env GUICHET_PORT)')
   .addOption(new Option('--host <address>', 'gateway address (as the first argument)'))
-  .addOption(new Option('--port <port>', 'gateway port (as the second argument)'));
+  .addOption(new Option('--port <port>', 'gateway port (as the second argument)'))
+  .addOption(new Option('--keepalive <seconds>', "send a PING this often while you think, so the gateway's idle timeout does not close the connection (0: never; default 30)").env('GUICHET_KEEPALIVE'));
 for (const option of clientTlsOptions()) clientCmd.addOption(option);
-clientCmd.action((address: string | undefined, port: string | undefined, flags: TlsFlags & { host?: string; port?: string }) => {
+clientCmd.action((address: string | undefined, port: string | undefined, flags: TlsFlags & { host?: string; port?: string; keepalive?: string }) => {
   const where = clientAddress(address ?? flags.host, port ?? flags.port);
   return interactive(where.host, where.port, flags);
 });
@@ -107,7 +108,11 @@ function clientAddress(address: string | undefined, port: string | undefined): {
 program.allowExcessArguments(true).action(() => {
   const [word] = program.args;
   if (word !== undefined) throw new UsageError(`unknown command '${word}' (see guichet --help; to connect elsewhere: guichet client <address> <port>)`);
-  return interactive(defaultHost, defaultPort, { tls: Boolean(process.env['GUICHET_TLS']), tlsCa: process.env['GUICHET_TLS_CA'] || undefined });
+  return interactive(defaultHost, defaultPort, {
+    tls: Boolean(process.env['GUICHET_TLS']),
+    tlsCa: process.env['GUICHET_TLS_CA'] || undefined,
+    keepalive: process.env['GUICHET_KEEPALIVE'] || undefined,
+  });
 });
 
 const json = process.argv.includes('--json');

@@ -101,6 +101,20 @@ export class AddressLimits {
     }
   }
 
+  /** The seats of `concert` that `key` may not hold yet (their cool-down), for a `best n` to pass over. */
+  coolingSeats(key: string, concert: string): number[] {
+    const mine = this.settled(key);
+    if (!mine || mine.cooling.size === 0) return [];
+    const now = this.now();
+    const prefix = `${concert} `;
+    const seats: number[] = [];
+    for (const [id, end] of mine.cooling) {
+      if (end <= now) mine.cooling.delete(id);
+      else if (id.startsWith(prefix)) seats.push(Number(id.slice(prefix.length)));
+    }
+    return seats;
+  }
+
   /** Throws COOL_DOWN when one of `seats` was held by `key` in a hold that ended unbooked a moment ago. */
   checkCoolDown(key: string, concert: string, seats: readonly number[]): void {
     const mine = this.settled(key);

@@ -11,6 +11,7 @@ import {
   invalidNameMessage,
   occupancy,
   occupancyUntil,
+  seatAt,
   seatMap,
   seatsBookedBy,
   seatsOfBooking,
@@ -276,11 +277,13 @@ function holdRequest(layout: Layout, seatArgs: string[]): HoldRequest {
 async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: CommandEnv) {
   stateOf(env, concert!);
   const layout = layoutOf(env, concert!);
-  const request = holdRequest(layout, seatArgs);
+  let request = holdRequest(layout, seatArgs);
   const count = 'best' in request ? request.best : 'seats' in request ? request.seats.length : 1;
   checkHoldLimits(s, count, env);
   const limits = env.addressLimits;
   if ('seats' in request) limits.checkCoolDown(s.addressKey, concert!, request.seats);
+  // The best seats are chosen among those the address may hold now.
+  if ('best' in request) request = { ...request, avoid: limits.coolingSeats(s.addressKey, concert!) };
   const holdId = newId();
   const asked = 'seats' in request ? [...request.seats].sort((a, b) => a - b) : [];
   // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
@@ -292,10 +295,10 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
     // The events it wrote say which seats (no scan of a large hall). None: this connection held
     // these seats already (a retry after UNAVAILABLE): the same hold, as the state has it.
     const written = outcome.events.flatMap((e) => (e.type === 'SeatHeld' && e.data.hold === holdId ? [e.data] : []));
-    const first = outcome.state.seats[(asked[0] ?? 0) - 1];
+    const first = seatAt(outcome.state, asked[0] ?? 0);
     const id = written.length > 0 ? holdId : first?.kind === 'held' && first.holder === s.id ? first.hold : holdId;
     const seats = written.length > 0 ? written.map((d) => d.seat) : seatsOfHold(outcome.state, id);
-    const held = outcome.state.seats[(seats[0] ?? 0) - 1];
+    const held = seatAt(outcome.state, seats[0] ?? 0);
     if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
     if (id !== holdId) {
       s.holds.delete(holdId);
@@ -341,7 +344,7 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
     // already (a retry after UNAVAILABLE), and the state says by what.
     const written = outcome.events.flatMap((e) => (e.type === 'SeatBooked' && e.data.hold === holdId ? [e.data] : []));
     const seats = written.length > 0 ? written.map((d) => d.seat) : seatsBookedBy(outcome.state, holdId!);
-    const first = outcome.state.seats[(seats[0] ?? 0) - 1];
+    const first = seatAt(outcome.state, seats[0] ?? 0);
     const booked = written[0] ?? (first?.kind === 'booked' ? first : undefined);
     if (!booked) throw new GuichetError('INTERNAL', 'the booking was not recorded');
     s.holds.delete(holdId!);
@@ -369,7 +372,7 @@ function bookedAlready(s: SessionView, holdId: string, env: CommandEnv) {
   if (!concert) throw new GuichetError('NO_SUCH_HOLD', `no hold ${holdId} on this connection`);
   const state = stateOf(env, concert);
   const seats = seatsBookedBy(state, holdId);
-  const first = state.seats[(seats[0] ?? 0) - 1];
+  const first = seatAt(state, seats[0] ?? 0);
   if (first?.kind !== 'booked') throw new GuichetError('NO_SUCH_HOLD', `hold ${holdId} was booked, and that booking has since been cancelled`);
   const { reference, firstName, lastName } = first;
   return { reference, concert, ...seatsPart(env, concert, seats), firstName, lastName };

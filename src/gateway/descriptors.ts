@@ -34,6 +34,9 @@ function readProcLimits(): string | undefined {
   }
 }
 
+/** Connections allowed when `--max-connections` is not given (then lowered without a warning). */
+export const DEFAULT_MAX_CONNECTIONS = 20_000;
+
 /** Descriptors kept back from connections: 5 % of the limit, at least 64, at most 1,024. */
 export function descriptorReserve(limit: number): number {
   return Math.min(1_024, Math.max(64, Math.ceil(limit * 0.05)));
@@ -41,18 +44,27 @@ export function descriptorReserve(limit: number): number {
 
 /**
  * The connections the gateway may keep open: `requested`, or fewer when the descriptor
- * limit would not leave the reserve; with the reason, for the log.
+ * limit would not leave the reserve; with the reason, for the log. `given` says whether the
+ * operator asked for `requested` (a flag or GUICHET_MAX_CONNECTIONS): lowering what they
+ * asked for is a warning, lowering the default is only information, worded as such.
  */
-export function connectionCeiling(requested: number, limit: DescriptorLimit | undefined): { max: number; lowered?: string } {
+export function connectionCeiling(
+  requested: number,
+  limit: DescriptorLimit | undefined,
+  given = true,
+): { max: number; lowered?: string } {
   if (!limit || !Number.isFinite(limit.soft)) return { max: requested };
   const ceiling = Math.max(1, limit.soft - descriptorReserve(limit.soft));
   if (requested <= ceiling) return { max: requested };
+  const why =
+    `this process may open ${limit.soft} descriptors (RLIMIT_NOFILE, soft ${limit.soft}, hard ${limit.hard}) ` +
+    `and keeps ${limit.soft - ceiling} for NATS, files and refusals`;
+  const more = `raise the hard limit before starting (ulimit -n ${requested + 1_024}, or LimitNOFILE= in a systemd unit)`;
   return {
     max: ceiling,
-    lowered:
-      `--max-connections ${requested} lowered to ${ceiling}: this process may open ${limit.soft} descriptors ` +
-      `(RLIMIT_NOFILE, soft ${limit.soft}, hard ${limit.hard}) and keeps ${limit.soft - ceiling} for NATS, files and refusals. ` +
-      `Node raises its soft limit to the hard one by itself and cannot go further: to allow more, raise the hard limit ` +
-      `before starting (ulimit -n ${requested + 1_024}, or LimitNOFILE= in a systemd unit)`,
+    lowered: given
+      ? `--max-connections ${requested} lowered to ${ceiling}: ${why}. ` +
+        `Node raises its soft limit to the hard one by itself and cannot go further: to allow more, ${more}`
+      : `at most ${ceiling} connections at once (the default is ${requested}): ${why}. To allow more, ${more}`,
   };
 }

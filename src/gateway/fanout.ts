@@ -5,7 +5,7 @@
  * carries a person's name or a hold id; the seat's character is `H` for the connection that
  * holds it and `h` for everyone else.
  */
-import { occupancy, seatChar, type ConcertState } from '../actors/concert.js';
+import { occupancy, seatAt, seatChar, type ConcertState } from '../actors/concert.js';
 import type { Registry } from '../actors/registry.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { labelOf } from '../layout.js';
@@ -50,7 +50,7 @@ export class Fanout {
   private line(event: StoredEvent, state: ConcertState, viewer: string | undefined): string {
     const now = this.now();
     const seat = event.data.seat;
-    const current = state.seats[seat - 1];
+    const current = seatAt(state, seat);
     return formatPush('EVENT', {
       concert: event.concert,
       seq: event.seq,

@@ -19,7 +19,7 @@ import { RecentCancellations } from './cancellations.js';
 import { AddressFailures, type FailureBucket } from './shared-failures.js';
 import { ADDRESS_LIMIT_DEFAULTS, AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { addressKey } from './address.js';
-import { connectionCeiling, readDescriptorLimit, type DescriptorLimit } from './descriptors.js';
+import { connectionCeiling, DEFAULT_MAX_CONNECTIONS, readDescriptorLimit, type DescriptorLimit } from './descriptors.js';
 
 export interface GatewayOptions {
   registry: Registry;
@@ -29,6 +29,7 @@ export interface GatewayOptions {
   /** This gateway's id, sent in HELLO. */
   gatewayId: string;
   log?: Logger;
+  /** Absent: DEFAULT_MAX_CONNECTIONS, lowered to the descriptor limit without a warning. */
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxBufferedBytes?: number;
@@ -87,8 +88,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const watchers = new WatcherIndex<Session>();
   const fanout = new Fanout(options.registry, watchers, now);
-  const ceiling = connectionCeiling(options.maxConnections ?? 20_000, options.descriptorLimit ?? readDescriptorLimit());
-  if (ceiling.lowered) log.warn(ceiling.lowered);
+  const given = options.maxConnections !== undefined;
+  const ceiling = connectionCeiling(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, options.descriptorLimit ?? readDescriptorLimit(), given);
+  // Lowering the default on an ordinary machine is not a fault: only what the operator asked for warns.
+  if (ceiling.lowered && given) log.warn(ceiling.lowered);
+  else if (ceiling.lowered) log.info(ceiling.lowered);
   const maxConnections = ceiling.max;
   let stopping = false;
 

@@ -4,10 +4,9 @@
  * number of gateways behind a load balancer: counted per gateway, each new gateway gave the
  * same address 20 more guesses a minute.
  *
- * The bucket is `guichet_limits` (stream `KV_guichet_limits`, subjects `$KV.guichet_limits.>`,
- * history 1, in memory: counters, not the audit log; entries live one window). One key per
- * address holds the times of its recent failures; a change is a compare-and-set (publish
- * with the expected last subject sequence), so gateways counting at once lose nothing.
+ * The bucket is `guichet_limits` (src/events/limits-kv.ts stores it; entries live one window).
+ * One key per address (`lookup.<address>`) holds the times of its recent failures; a change
+ * is a compare-and-set, retried on a conflict, so gateways counting at once lose nothing.
  *
  * While NATS is unreachable (or slow to answer), the gateway falls back to its own counts,
  * which it keeps all the time: the same limits then hold per gateway, as before the bucket,
@@ -16,22 +15,10 @@
  * most 20 a minute per address and gateway.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  DiscardPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { LIMITS_BUCKET, LimitsKv } from '../events/limits-kv.js';
 import { FailureLimiter, verdictOf, type RateLimitOptions, type Verdict } from './rate-limit.js';
 import type { Logger } from './log.js';
 
-export const LIMITS_BUCKET = 'guichet_limits';
-export const LIMITS_STREAM = `KV_${LIMITS_BUCKET}`;
-const PREFIX = `$KV.${LIMITS_BUCKET}.lookup`;
 /** A bucket operation slower than this counts as NATS being away (a frozen server answers nothing). */
 const OPERATION_TIMEOUT_MS = 1_500;
 /** After a failed bucket operation, local counts only for this long, rather than a timeout per look-up. */
@@ -44,7 +31,7 @@ export function bucketKey(address: string): string {
   return address.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** The bucket itself: read, change and write one address's failure times. */
+/** The bucket as the look-up limits use it: read, change and write one address's failure times. */
 export class FailureBucket {
   /**
    * The update in progress per key: this gateway's updates of one key go one after the
@@ -54,37 +41,19 @@ export class FailureBucket {
   private readonly inProgress = new Map<string, Promise<unknown>>();
 
   private constructor(
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
+    private readonly kv: LimitsKv,
     private readonly windowMs: number,
   ) {}
 
-  /** Opens the bucket, creating its stream when missing. */
+  /** Opens the bucket, creating its stream when missing; an address's entry lives one window. */
   static async open(nc: NatsConnection, options: { windowMs: number; replicas?: number }): Promise<FailureBucket> {
-    const jsm = await jetstreamManager(nc, { timeout: OPERATION_TIMEOUT_MS });
-    const exists = await jsm.streams.info(LIMITS_STREAM).then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return false;
-        throw err;
-      },
-    );
-    if (!exists) {
-      await jsm.streams.add({
-        name: LIMITS_STREAM,
-        subjects: [`$KV.${LIMITS_BUCKET}.>`],
-        storage: StorageType.Memory,
-        num_replicas: options.replicas ?? 1,
-        max_msgs_per_subject: 1,
-        // An address with no failure for a window needs no entry: its count is zero.
-        max_age: options.windowMs * 1_000_000,
-        discard: DiscardPolicy.New,
-        allow_direct: true,
-        allow_rollup_hdrs: true,
-        deny_delete: true,
-      });
-    }
-    return new FailureBucket(jetstream(nc, { timeout: OPERATION_TIMEOUT_MS }), jsm, options.windowMs);
+    const kv = await LimitsKv.open(nc, {
+      // An address with no failure for a window needs no entry: its count is zero.
+      maxAgeMs: options.windowMs,
+      timeoutMs: OPERATION_TIMEOUT_MS,
+      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    });
+    return new FailureBucket(kv, options.windowMs);
   }
 
   /**
@@ -92,7 +61,7 @@ export class FailureBucket {
    * against the other gateways; resolves with what `change` returned.
    */
   update<T>(address: string, now: number, change: (times: number[]) => { times?: number[]; result: T }): Promise<T> {
-    const key = bucketKey(address);
+    const key = `lookup.${bucketKey(address)}`;
     const previous = this.inProgress.get(key) ?? Promise.resolve();
     // One that failed fails those queued behind it at once: NATS is away, each would only wait
     // out its own timeout; they fall back to the local counts together.
@@ -106,23 +75,14 @@ export class FailureBucket {
   }
 
   private async compareAndSet<T>(key: string, now: number, change: (times: number[]) => { times?: number[]; result: T }): Promise<T> {
-    const subject = `${PREFIX}.${key}`;
-    for (let attempt = 1; ; attempt++) {
-      const msg = await this.jsm.direct.getMessage(LIMITS_STREAM, { last_by_subj: subject }).catch((err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
-        throw err;
-      });
-      const stored = msg ? parseTimes(msg.string()) : [];
+    for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
+      const entry = await this.kv.read(key);
+      const stored = entry.value === undefined ? [] : parseTimes(entry.value);
       const { times, result } = change(stored.filter((t) => t > now - this.windowMs));
       if (!times) return result;
-      try {
-        await this.js.publish(subject, JSON.stringify({ failures: times }), { expect: { lastSubjectSequence: msg?.seq ?? 0 } });
-        return result;
-      } catch (err) {
-        const conflict = err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
-        if (!conflict || attempt >= CAS_ATTEMPTS) throw err;
-      }
+      if (await this.kv.compareAndSet(key, JSON.stringify({ failures: times }), entry.revision)) return result;
     }
+    throw new Error(`${CAS_ATTEMPTS} compare-and-set conflicts in a row on ${key}`);
   }
 }
 

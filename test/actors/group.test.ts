@@ -154,6 +154,22 @@ Best('best n counts against HOLD_LIMIT', () => {
   assert.is(codeOf(given(held([21, 22, 23, 24, 25, 26], 'a1', 'alice')).when(holdBest(3))), 'HOLD_LIMIT');
 });
 
+Best('passes over the seats it is told to avoid (the address\'s cool-down), as if taken', () => {
+  const avoiding = (avoid: number[]): ConcertCommand => ({ type: 'Hold', best: 4, hold: 'g1', holder: 'alice', layout: LAYOUT, avoid });
+  // A4-A7 are the best; with A5 to avoid, the run A1-A4 fills a gap exactly, still in row A.
+  assert.equal(given().when(avoiding([5])), { events: held([1, 2, 3, 4], 'g1', 'alice') });
+  assert.equal(given().when(avoiding([])), { events: held([4, 5, 6, 7], 'g1', 'alice') });
+});
+
+Best('when only seats to avoid would fit, COOL_DOWN, not NO_ADJACENT_SEATS', () => {
+  // Every row booked but A4-A7: the one run of 4, and A6 is to be avoided.
+  const taken = [1, 2, 3, 8, 9, 10, ...Array.from({ length: 20 }, (_, i) => 11 + i)];
+  const history = [held(taken, 'b1', 'bob'), booked(taken, 'b1', '1234567897')];
+  const r = given(...history).when({ type: 'Hold', best: 4, hold: 'g1', holder: 'alice', layout: LAYOUT, avoid: [6] });
+  assert.is(codeOf(r), 'COOL_DOWN');
+  assert.is(codeOf(given(...history).when({ type: 'Hold', best: 5, hold: 'g1', holder: 'alice', layout: LAYOUT, avoid: [6] })), 'NO_ADJACENT_SEATS');
+});
+
 Best('follows the rows of the layout it is given', () => {
   const layout = layoutOf(30, [4, 12, 14]);
   const command: ConcertCommand = { type: 'Hold', best: 6, hold: 'g1', holder: 'alice', layout };

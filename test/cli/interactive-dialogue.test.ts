@@ -13,6 +13,7 @@ import {
   holdOf,
   parseMenuChoice,
   parseNameAnswer,
+  parseKeepalive,
   parsePort,
   parseReferenceAnswer,
   parseSeatAnswer,
@@ -118,6 +119,11 @@ Answers('the port argument', () => {
   assert.equal(parsePort('12345'), 12345);
   assert.throws(() => parsePort('0'), /from 1 to 65535/);
   assert.throws(() => parsePort('http'), /from 1 to 65535/);
+});
+
+Answers('--keepalive: seconds (a fraction allowed) in ms; 0 none; absent or empty 30 s; anything else refused', () => {
+  assert.equal([parseKeepalive('10'), parseKeepalive('0.25'), parseKeepalive('0'), parseKeepalive(undefined), parseKeepalive(' ')], [10_000, 250, 0, 30_000, 30_000]);
+  for (const bad of ['-1', 'often', '1e3', '90000']) assert.throws(() => parseKeepalive(bad), /--keepalive must be a number of seconds from 0 \(never\) to 86400/);
 });
 
 Answers.run();

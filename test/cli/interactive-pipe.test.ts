@@ -26,9 +26,9 @@ class Cli {
   private readonly exit: Promise<number | null>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(port: number, answers: string[] = []) {
-    this.child = spawn(process.execPath, [MAIN, 'client', '127.0.0.1', String(port)], {
-      env: { ...process.env, NO_COLOR: '1' },
+  constructor(port: number, answers: string[] = [], more: { args?: string[]; env?: Record<string, string> } = {}) {
+    this.child = spawn(process.execPath, [MAIN, 'client', '127.0.0.1', String(port), ...(more.args ?? [])], {
+      env: { ...process.env, NO_COLOR: '1', ...more.env },
       stdio: 'pipe',
     });
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -46,6 +46,10 @@ class Cli {
 
   get transcript(): string {
     return this.out;
+  }
+
+  get stderr(): string {
+    return this.err;
   }
 
   send(...answers: string[]): void {
@@ -350,6 +354,59 @@ Cancel('rate limited: said so, and the last name is not asked again', async () =
 });
 
 Cancel.run();
+
+// ================================================================== keep-alive
+
+const Alive = suite('interactive pipe: keep-alive PING');
+Alive.before(async () => void (await env()));
+
+/** A gateway of its own whose idle timeout is 1 s (the default is 300 s). */
+async function impatientGateway(): Promise<number> {
+  const { nats } = await env();
+  const node = await startNode(nats, { idleTimeoutMs: 1_000 });
+  extraNodes.push(node);
+  return node.gateway.port;
+}
+
+Alive('PINGs every 0.2 s (GUICHET_KEEPALIVE) keep a client at the menu connected for 3 idle timeouts', async () => {
+  const port = await impatientGateway();
+  const cli = new Cli(port, [], { env: { GUICHET_KEEPALIVE: '0.2' } });
+  try {
+    await cli.until(MENU);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.not.match(cli.transcript, /lost/, cli.transcript);
+    cli.send('l', 'q');
+    await cli.until('Concerts:\n 1. c1');
+    assert.is(await cli.exited(), 0, cli.transcript);
+    assert.not.match(cli.transcript, /lost/);
+  } finally {
+    cli.kill();
+  }
+});
+
+Alive('without them (--keepalive 0) the same gateway closes the idle client, which says so', async () => {
+  const port = await impatientGateway();
+  const cli = new Cli(port, [], { args: ['--keepalive', '0'] });
+  try {
+    await cli.until(MENU);
+    await cli.until(/Connection to 127\.0\.0\.1:\d+ lost: no command for 1 s; closing \(IDLE_TIMEOUT\)\.\nReconnect\? \[Y\/n\]: /);
+  } finally {
+    cli.kill();
+  }
+});
+
+Alive('a --keepalive that is not a number of seconds is refused before connecting', async () => {
+  const { port } = await env();
+  const cli = new Cli(port, [], { args: ['--keepalive', 'often'] });
+  try {
+    assert.is(await cli.exited(), 2, cli.transcript);
+    assert.match(cli.stderr, 'error: --keepalive must be a number of seconds from 0 (never) to 86400, not "often"');
+  } finally {
+    cli.kill();
+  }
+});
+
+Alive.run();
 
 // ================================================================== leaving and losing the connection
 

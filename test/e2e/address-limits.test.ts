@@ -78,6 +78,18 @@ Limits('red team "re-hold the moment it runs out": an expired seat cannot be hel
   await a.request('HOLD', 'c2', 4); // the cool-down is over
 });
 
+Limits('red team "best n gets the same seats back": a best n passes over the seats its address is cooling down, another address gets them', async (ctx) => {
+  const n = await node(ctx, { holdSeconds: 1, gateway: { addressLimits: { coolDownMs: 5_000 } } });
+  const a = await from(ctx, n, '127.0.0.9');
+  const b = await from(ctx, n, '127.0.0.10');
+  const first = await a.request<{ hold: string; seats: number[] }>('HOLD', 'c2', 'best', 2);
+  await a.request('RELEASE', first.hold);
+  const again = await a.request<{ hold: string; seats: number[] }>('HOLD', 'c2', 'best', 2);
+  assert.ok(again.seats.every((seat) => !first.seats.includes(seat)), `held ${first.seats.join(' ')} then ${again.seats.join(' ')}`);
+  const other = await b.request<{ seats: number[] }>('HOLD', 'c2', 'best', 2);
+  assert.equal(other.seats, first.seats); // the best seats went to someone else
+});
+
 Limits('red team "one host fills every slot": past its connections an address gets ERR TOO_MANY_CONNECTIONS then a close; others still connect', async (ctx) => {
   const n = await node(ctx, { gateway: { addressLimits: { maxConnections: 5 } } });
   const five = await Promise.all(Array.from({ length: 5 }, () => from(ctx, n, '127.0.0.6')));

@@ -2,7 +2,9 @@
  * Red team "one host fills every slot": a gateway whose descriptor limit is lower than its
  * --max-connections (started through `sh -c 'ulimit -n 256; exec node …'`). It lowers its
  * ceiling and says so; a burst of connections from several addresses past it gets
- * `ERR TOO_MANY_CONNECTIONS` — every one of them, none closed without a word.
+ * `ERR TOO_MANY_CONNECTIONS` — every one of them, none closed without a word. The warning is
+ * for a --max-connections the operator gave (flag or GUICHET_MAX_CONNECTIONS); the default,
+ * lowered on an ordinary machine, is said as information.
  */
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
@@ -39,7 +41,7 @@ function firstLine(port: number, localAddress: string, sockets: Socket[]): Promi
 }
 
 Fd('with ulimit -n 256 the ceiling is lowered to 192 (said in the log); 300 connections from 3 addresses: 192 HELLO, 108 ERR TOO_MANY_CONNECTIONS, none cut off', async ({ gateway }) => {
-  assert.match(gateway.stderr, /--max-connections 20000 lowered to 192: this process may open 256 descriptors/);
+  assert.match(gateway.stderr, /WARN --max-connections 20000 lowered to 192: this process may open 256 descriptors/);
   assert.match(gateway.stderr, /ulimit -n 21024/);
   const sockets: Socket[] = [];
   try {
@@ -65,3 +67,37 @@ Fd('with ulimit -n 256 the ceiling is lowered to 192 (said in the log); 300 conn
 });
 
 Fd.run();
+
+const Said = suite<{ nats: TestNats }>('descriptor limit: warned only when asked for');
+
+Said.before(async (ctx) => {
+  ctx.nats = await startNats();
+});
+Said.after(async (ctx) => {
+  await ctx.nats?.stop();
+});
+
+/** What a gateway started with `ulimit -n 256` says about its ceiling (not --quiet, so INFO lines too). */
+async function ceilingLines(nats: TestNats, env: Record<string, string> = {}): Promise<string[]> {
+  const gateway = await startGatewayProcess({ natsUrl: nats.url, ulimitFiles: 256, snapshotSeconds: 0, verbose: true, env });
+  try {
+    return gateway.stderr.split('\n').filter((l) => /connections/.test(l) && /descriptors/.test(l));
+  } finally {
+    await gateway.stop();
+  }
+}
+
+Said('the default --max-connections, lowered: one INFO line, no WARN', async ({ nats }) => {
+  const lines = await ceilingLines(nats);
+  assert.is(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0]!, /^\S+Z at most 192 connections at once \(the default is 20000\): this process may open 256 descriptors/);
+  assert.match(lines[0]!, /ulimit -n 21024/);
+});
+
+Said('GUICHET_MAX_CONNECTIONS given (even the default value): lowered with a WARN', async ({ nats }) => {
+  const lines = await ceilingLines(nats, { GUICHET_MAX_CONNECTIONS: '20000' });
+  assert.is(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0]!, /^\S+Z WARN --max-connections 20000 lowered to 192: this process may open 256 descriptors/);
+});
+
+Said.run();

@@ -11,7 +11,7 @@ import { GuichetClient, ServerError } from '../../src/cli/client.js';
 import { luhnCheckDigit } from '../../src/actors/reference.js';
 import type { Guichet } from '../../src/guichet.js';
 import type { RateLimitOptions } from '../../src/gateway/rate-limit.js';
-import { LIMITS_STREAM } from '../../src/gateway/shared-failures.js';
+import { LIMITS_STREAM } from '../../src/events/limits-kv.js';
 import { recordingLog, startNats, startNode, type TestNats } from '../support/guichet.js';
 
 /** Six failures a minute per address, no slowing (the test is about the count, not the pace). */

@@ -39,4 +39,16 @@ Limit('--max-connections stays when it fits; else it is lowered, the log line sa
   assert.is(connectionCeiling(20_000, { soft: 256, hard: 256 }).max, 192);
 });
 
+Limit('the default lowered (not given by the operator): the same ceiling, worded as information, not as a fault', () => {
+  const lowered = connectionCeiling(20_000, { soft: 20_000, hard: 20_000 }, false);
+  assert.is(lowered.max, 19_000);
+  assert.is(
+    lowered.lowered,
+    'at most 19000 connections at once (the default is 20000): this process may open 20000 descriptors ' +
+      '(RLIMIT_NOFILE, soft 20000, hard 20000) and keeps 1000 for NATS, files and refusals. ' +
+      'To allow more, raise the hard limit before starting (ulimit -n 21024, or LimitNOFILE= in a systemd unit)',
+  );
+  assert.equal(connectionCeiling(100, { soft: 256, hard: 256 }, false), { max: 100 }, 'nothing to say when it fits');
+});
+
 Limit.run();

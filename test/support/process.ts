@@ -38,6 +38,10 @@ export interface GatewayProcessOptions {
   serverArgs?: string[];
   /** Start it through `sh -c 'ulimit -n N; exec node …'`: a lowered descriptor limit. */
   ulimitFiles?: number;
+  /** Without `--quiet` (default: quiet), so that INFO lines are in `stderr` too. */
+  verbose?: boolean;
+  /** Environment variables added to the process's, e.g. { GUICHET_MAX_CONNECTIONS: '500' }. */
+  env?: Record<string, string>;
   /** Extra `node` flags, e.g. --max-old-space-size. */
   nodeArgs?: string[];
   /** Give up on a start that does not say "listening" within this long (ms). */
@@ -83,7 +87,8 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
   let exit: GatewayProcess['exit'] = null;
 
   const args = (): string[] => {
-    const a = [...(options.nodeArgs ?? []), MAIN_JS, 'server', '--nats', options.natsUrl, '--host', '127.0.0.1', '--port', String(port), '--quiet', '--gateway-id', gatewayId];
+    const a = [...(options.nodeArgs ?? []), MAIN_JS, 'server', '--nats', options.natsUrl, '--host', '127.0.0.1', '--port', String(port), '--gateway-id', gatewayId];
+    if (!options.verbose) a.push('--quiet');
     if (options.holdSeconds !== undefined) a.push('--hold-seconds', String(options.holdSeconds));
     if (options.maxSeats !== undefined) a.push('--max-seats', String(options.maxSeats));
     if (options.maxHolds !== undefined) a.push('--max-holds', String(options.maxHolds));
@@ -101,7 +106,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
     if (proc && proc.exitCode === null && proc.signalCode === null) throw new Error(`gateway ${gatewayId} is already running`);
     exit = null;
     // The snapshot key every test gateway shares (as several gateways on one NATS must).
-    const env = { ...process.env, GUICHET_SNAPSHOT_KEY: process.env['GUICHET_SNAPSHOT_KEY'] ?? TEST_SNAPSHOT_KEY };
+    const env = { ...process.env, GUICHET_SNAPSHOT_KEY: process.env['GUICHET_SNAPSHOT_KEY'] ?? TEST_SNAPSHOT_KEY, ...options.env };
     const child =
       options.ulimitFiles === undefined
         ? spawn(process.execPath, args(), { stdio: ['ignore', 'ignore', 'pipe'], env })

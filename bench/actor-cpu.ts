@@ -1,0 +1,80 @@
+/**
+ * CPU of the concert actor alone: `concertMachine` with in-memory ports whose appends are
+ * stored at once (no NATS, no sockets), `clients` callers each looping HOLD + BOOK on seats
+ * of their own, as bench `hot` does over the network. Prints CPU µs per booking for each
+ * (capacity, clients) pair: the part of the gateway's CPU per booking that the actor and the
+ * decider cost, measured without the noise of the network and of other processes.
+ *
+ *   node dist/bench/actor-cpu.js [--bookings N] [--runs R] [--case SEATSxCLIENTS]
+ *
+ * One line per case on stderr; the last line on stdout is the JSON of every case (what
+ * `npm run bench -- actor` reads).
+ */
+import { createActor } from 'xstate';
+import { concertMachine, type ConcertPorts, type Outcome } from '../src/actors/machine.js';
+import { initialState, type ConcertCommand } from '../src/actors/concert.js';
+import type { EventEnvelope, StoredEvent } from '../src/events/envelope.js';
+import { median } from './lib/stats.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const BOOKINGS = flag('--bookings', 20_000);
+const RUNS = flag('--runs', 5);
+
+async function run(capacity: number, clients: number, bookings: number): Promise<number> {
+  let seq = 0;
+  let ids = 0;
+  const ports: ConcertPorts = {
+    append: (events: readonly EventEnvelope[]) => {
+      seq += events.length;
+      return Promise.resolve(seq);
+    },
+    readAfter: () => Promise.resolve([] as StoredEvent[]),
+    applied: () => undefined,
+    now: Date.now,
+    newId: () => `e${++ids}`,
+    source: 'bench',
+  };
+  const actor = createActor(concertMachine, { input: { state: initialState('hot', capacity), rules: { holdMs: 120_000, maxSeats: 8 }, ports } });
+  actor.start();
+  actor.send({ type: 'loaded', state: initialState('hot', capacity), lastSeq: 0 });
+  const execute = (command: ConcertCommand) =>
+    new Promise<Outcome>((resolve, reject) => actor.send({ type: 'command', request: { command, deadline: Date.now() + 60_000, resolve, reject } }));
+  // Client c books seats c + 1, c + 1 + clients, …: each seat once.
+  const perClient = Math.floor(Math.min(bookings, capacity) / clients);
+  const started = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < perClient; i++) {
+        const seat = 1 + c + i * clients;
+        const hold = `h${c}-${i}`;
+        await execute({ type: 'Hold', hold, holder: `x${c}`, seat });
+        await execute({ type: 'Book', hold, holder: `x${c}`, firstName: 'Ada', lastName: 'Lovelace', reference: String(1_000_000_000 + c * perClient + i) });
+      }
+    }),
+  );
+  const used = process.cpuUsage(started);
+  actor.stop();
+  return (used.user + used.system) / (perClient * clients);
+}
+
+const only = args.includes("--case") ? args[args.indexOf("--case") + 1]!.split("x").map(Number) as [number, number] : undefined;
+const cases: Array<[number, number]> = only ? [only] : [
+  [20_000, 1],
+  [20_000, 50],
+  [20_000, 200],
+  [2_000, 1],
+  [2_000, 10],
+];
+const results: Array<{ capacity: number; clients: number; cpuPerBookingUs: number; runs: number[] }> = [];
+for (const [capacity, clients] of cases) {
+  await run(capacity, clients, BOOKINGS / 4); // warm-up
+  const figures: number[] = [];
+  for (let r = 0; r < RUNS; r++) figures.push(await run(capacity, clients, BOOKINGS));
+  results.push({ capacity, clients, cpuPerBookingUs: median(figures), runs: figures });
+  process.stderr.write(`${String(capacity).padStart(6)} seats, ${String(clients).padStart(3)} clients: ${median(figures).toFixed(1)} µs CPU per booking (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
+}
+process.stdout.write(`${JSON.stringify(results)}\n`);
