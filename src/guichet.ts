@@ -146,8 +146,14 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
     // How far the log went, left for the next gateway with every snapshot round and at stop.
     const leaveMark = async () => {
       if (!records || !mark || !registry.isAvailable || registry.streamPosition <= mark.lastSeq) return;
-      mark = { ...mark, lastSeq: registry.streamPosition };
-      await writeCatalogRecord(records, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: mark }).catch(() => undefined);
+      const next = { ...mark, lastSeq: registry.streamPosition };
+      try {
+        await writeCatalogRecord(records, { gatewayId, at: new Date().toISOString(), catalog: [...options.catalog], log: next });
+        mark = next;
+      } catch (err) {
+        // Said, and tried again next round: until then the next gateway compares with an older mark.
+        log.warn(`could not leave how far this gateway saw the log (sequence ${next.lastSeq}) for the next to compare with: ${(err as Error).message}`);
+      }
     };
     const markTimer = records ? setInterval(() => void leaveMark(), snapshotIntervalMs) : undefined;
     markTimer?.unref();

@@ -70,6 +70,8 @@ export class Registry {
   private readonly batching: BatchPolicy;
   /** Highest stream sequence seen by the follower. */
   private position = 0;
+  /** Highest stream sequence of an event applied: this gateway's own appends count once acknowledged. */
+  private highestApplied = 0;
   private available = true;
   /** Why the log cannot be trusted any more (its stream deleted or changed): writes stop for good. */
   private halted?: string;
@@ -196,8 +198,14 @@ export class Registry {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * How far this gateway knows the log goes: what its follower delivered, and its own appends
+   * once acknowledged, which the follower may not have delivered yet (a gateway that stops
+   * right after its last booking must not leave a mark short of it: a log restored without
+   * that booking would then pass for whole).
+   */
   get streamPosition(): number {
-    return this.position;
+    return Math.max(this.position, this.highestApplied);
   }
 
   private spawn(concert: Concert): void {
@@ -222,6 +230,7 @@ export class Registry {
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
     this.snapshots.applied(event.concert, event.seq, event.id);
+    if (event.seq > this.highestApplied) this.highestApplied = event.seq;
     this.references.note(event);
     for (const listener of this.listeners) {
       try {

@@ -180,7 +180,7 @@ class ConnectionLost extends Error {
 export class EventStore {
   /** False from a lost connection until the client has reconnected. */
   private connected = true;
-  /** Called when the connection to the current NATS server is lost: appends waiting on it. */
+  /** Called when the connection to the current NATS server is lost: appends and catch-up reads waiting on it. */
   private readonly onConnectionLost = new Set<() => void>();
 
   /** Batches in flight from this store, under MAX_BATCHES_IN_FLIGHT. */
@@ -304,9 +304,9 @@ export class EventStore {
   }
 
   /** Stream sequence of the last event of a concert, 0 when it has none. */
-  async lastSeqOf(concert: string): Promise<number> {
+  async lastSeqOf(concert: string, jsm: JetStreamManager = this.jsm): Promise<number> {
     try {
-      const msg = await this.jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subjectFor(concert) });
+      const msg = await jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subjectFor(concert) });
       return msg?.seq ?? 0;
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0;
@@ -495,10 +495,9 @@ export class EventStore {
    * missed, tens of seconds; a direct get fails fast or goes elsewhere.
    */
   async readConcert(concert: string, afterSeq: number, options: { untilSeq?: number; timeoutMs?: number } = {}): Promise<StoredEvent[]> {
-    const target = options.untilSeq ?? (await this.lastSeqOf(concert));
-    const timeoutMs = options.timeoutMs ?? 5_000;
+    const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+    const target = options.untilSeq ?? (await this.lastSeqWithin(concert, deadline));
     const subject = subjectFor(concert);
-    const deadline = Date.now() + timeoutMs;
     const events: StoredEvent[] = [];
     let seq = afterSeq;
     while (seq < target) {
@@ -507,21 +506,38 @@ export class EventStore {
       let got = 0;
       try {
         const batch = await this.reader.direct.getBatch(STREAM_NAME, { seq: seq + 1, next_by_subj: subject, batch: Math.min(CATCH_UP_BATCH, target - seq) });
-        for await (const msg of batch) {
-          if (msg.seq <= seq || msg.seq > target) continue;
-          seq = msg.seq;
-          got++;
-          try {
-            events.push({ ...decodeEvent(msg.data), seq });
-          } catch {
-            // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
+        // The client waits 5 s for a batched get's reply whatever the manager's timeout
+        // (@nats-io/jetstream 3.4, jsm_direct.js): a read sent on a connection that was then
+        // lost took the whole catch-up deadline, and its commands were answered UNAVAILABLE (a
+        // follower node killed: 5 s without a booking). So each reply is waited for
+        // CATCH_UP_READ_TIMEOUT_MS at most, and a lost connection ends the wait at once. (The
+        // client's subscription for a reply that never comes ends with its own 5 s.)
+        const idle = setTimeout(() => batch.stop(new TimeoutError()), CATCH_UP_READ_TIMEOUT_MS);
+        const lost = () => batch.stop(new ConnectionLost('connection to NATS lost during a catch-up read'));
+        this.onConnectionLost.add(lost);
+        try {
+          for await (const msg of batch) {
+            idle.refresh();
+            if (msg.seq <= seq || msg.seq > target) continue;
+            seq = msg.seq;
+            got++;
+            try {
+              events.push({ ...decodeEvent(msg.data), seq });
+            } catch {
+              // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
+            }
           }
+        } finally {
+          clearTimeout(idle);
+          this.onConnectionLost.delete(lost);
         }
       } catch (err) {
-        // "Not found" (a replica that has not caught up yet) and a timeout (the reply of a read
-        // sent just after a reconnect can be lost, see settleAfterReconnect) are asked again;
-        // other failures throw, and the commands are answered UNAVAILABLE.
-        if (!(err instanceof TimeoutError) && !isNotFound(err)) throw err;
+        // "Not found" (a replica that has not caught up yet), a timeout (the reply of a read
+        // sent just after a reconnect can be lost, see settleAfterReconnect) and a lost
+        // connection (asked again on the new one) are asked again; other failures throw, and
+        // the commands are answered UNAVAILABLE.
+        if (err instanceof ConnectionLost) await this.settleAfterReconnect();
+        else if (!(err instanceof TimeoutError) && !isNotFound(err)) throw err;
       }
       if (got === 0) {
         if (Date.now() > deadline) throw new Error(`catching up ${concert} past ${seq} timed out`);
@@ -529,6 +545,21 @@ export class EventStore {
       }
     }
     return events;
+  }
+
+  /**
+   * The concert's last sequence, for a catch-up: asked with the catch-up reads' short timeout
+   * and again until `deadline` (with the usual 5 s, a request lost with its connection took a
+   * catch-up's whole deadline).
+   */
+  private async lastSeqWithin(concert: string, deadline: number): Promise<number> {
+    for (;;) {
+      try {
+        return await this.lastSeqOf(concert, this.reader);
+      } catch (err) {
+        if (!(err instanceof TimeoutError) || Date.now() > deadline) throw err;
+      }
+    }
   }
 
   /** Reads events (all concerts, or one) from `fromSeq` through `untilSeq`, in order. */

@@ -6,7 +6,9 @@
  *
  * It hears JetStream's advisories for the stream (`$JS.EVENT.ADVISORY.STREAM.DELETED.TICKETS`,
  * `…UPDATED…`) at once, and asks for the stream's info every `intervalMs` besides, in case an
- * advisory was missed (a reconnect, a cluster node that went away). It tells `onProblem` once.
+ * advisory was missed (a reconnect, a cluster node that went away). An advisory heard while a
+ * check is in flight asks again once it is done (that check may have read the stream just
+ * before the change). It tells `onProblem` once.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { StreamInfo } from '@nats-io/jetstream';
@@ -25,17 +27,28 @@ export function guardStream(
   let stopped = false;
   let told = false;
   let checking = false;
+  /** Asked for while a check was in flight: that check may have read the stream before the change. */
+  let again = false;
   const check = async () => {
-    if (stopped || told || checking || store.nc.isClosed()) return;
+    if (checking) {
+      again = true;
+      return;
+    }
     checking = true;
     try {
-      const problem = describe(await store.streamInfo(STREAM_NAME), options.created);
-      if (problem && !stopped && !told) {
-        told = true;
-        options.onProblem(problem);
-      }
-    } catch {
-      // NATS away or slow: the connection watcher says so; the next round asks again.
+      do {
+        again = false;
+        if (stopped || told || store.nc.isClosed()) return;
+        try {
+          const problem = describe(await store.streamInfo(STREAM_NAME), options.created);
+          if (problem && !stopped && !told) {
+            told = true;
+            options.onProblem(problem);
+          }
+        } catch {
+          // NATS away or slow: the connection watcher says so; the next round asks again.
+        }
+      } while (again);
     } finally {
       checking = false;
     }

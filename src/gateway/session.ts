@@ -123,7 +123,8 @@ export class Session implements SessionView {
       // and a peer that does not read that either within the grace period is cut off.
       this.dropped = true;
       this.watching.clear();
-      this.log(`dropped: ${this.socket.writableLength} bytes unread`);
+      // A warning, as a refused connection is: the gateway cut a client's live updates.
+      this.options.log.warn(`${this.label} dropped as a slow consumer: ${this.socket.writableLength} bytes unread`);
       this.socket.end(`${formatError(undefined, 'SLOW_CONSUMER', 'you read too slowly to follow the events; reconnect and WATCH again')}\n`);
       setTimeout(() => this.socket.destroy(), 5_000).unref();
       return;

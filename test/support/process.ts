@@ -46,6 +46,8 @@ export interface GatewayProcessOptions {
   nodeArgs?: string[];
   /** Give up on a start that does not say "listening" within this long (ms). */
   startTimeoutMs?: number;
+  /** Called with each line the process logs (`--quiet`: warnings and errors), as it comes. */
+  onLog?: (line: string) => void;
 }
 
 export interface Memory {
@@ -126,6 +128,7 @@ export async function startGatewayProcess(given: GatewayProcessOptions): Promise
           const line = pending.slice(0, nl);
           pending = pending.slice(nl + 1);
           if (/\bERROR\b|actor failed|listener failed/.test(line)) errors.push(line);
+          options.onLog?.(line);
           const m = /listening on [^ ]+:(\d+) /.exec(line);
           if (m) {
             port = Number(m[1]);
