@@ -13,6 +13,7 @@
 import { createActor } from 'xstate';
 import { concertMachine, type ConcertPorts, type Outcome } from '../src/actors/machine.js';
 import { initialState, type ConcertCommand } from '../src/actors/concert.js';
+import { layoutOf } from '../src/layout.js';
 import type { EventEnvelope, StoredEvent } from '../src/events/envelope.js';
 import { median } from './lib/stats.js';
 
@@ -45,13 +46,15 @@ async function run(capacity: number, clients: number, bookings: number): Promise
     new Promise<Outcome>((resolve, reject) => actor.send({ type: 'command', request: { command, deadline: Date.now() + 60_000, resolve, reject } }));
   // Client c books seats c + 1, c + 1 + clients, …: each seat once.
   const perClient = Math.floor(Math.min(bookings, capacity) / clients);
+  // The layout comes with every HOLD, as the gateway sends it (from the catalog).
+  const layout = layoutOf(capacity);
   const started = process.cpuUsage();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let i = 0; i < perClient; i++) {
         const seat = 1 + c + i * clients;
         const hold = `h${c}-${i}`;
-        await execute({ type: 'Hold', hold, holder: `x${c}`, seat });
+        await execute({ type: 'Hold', hold, holder: `x${c}`, seat, layout });
         await execute({ type: 'Book', hold, holder: `x${c}`, firstName: 'Ada', lastName: 'Lovelace', reference: String(1_000_000_000 + c * perClient + i) });
       }
     }),
