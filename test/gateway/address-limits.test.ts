@@ -114,6 +114,26 @@ Seats('a hold being answered counts (pipelined HOLDs cannot pass together); expi
   assert.is(l.seatsHeld('a'), 1, 'only the one being answered');
 });
 
+Seats('thousands of holds behind one address: the count follows every way a hold ends, a hold recorded twice counts once', () => {
+  let now = 1_000_000;
+  const l = new AddressLimits({ ...OPTIONS, maxSeatsHeld: 1_000_000 }, () => now);
+  // 3,000 holds of 2 seats, each first recorded while its answer is awaited (placeholders, no expiry).
+  for (let i = 0; i < 3_000; i++) l.held('10.0.0.1', `h${i}`, 'c1', [0, 0], Number.POSITIVE_INFINITY);
+  assert.is(l.seatsHeld('10.0.0.1'), 6_000);
+  // Answered: the real seats; the first 1,000 run out in 10 s, the rest in 60 s.
+  for (let i = 0; i < 3_000; i++) l.held('10.0.0.1', `h${i}`, 'c1', [2 * i + 1, 2 * i + 2], now + (i < 1_000 ? 10_000 : 60_000));
+  assert.is(l.seatsHeld('10.0.0.1'), 6_000);
+  for (let i = 1_000; i < 1_500; i++) l.forget('10.0.0.1', `h${i}`); // booked
+  for (let i = 1_500; i < 1_750; i++) l.released('10.0.0.1', `h${i}`); // declined
+  l.forget('10.0.0.1', 'h-unknown');
+  assert.is(l.seatsHeld('10.0.0.1'), 6_000 - 1_000 - 500);
+  now += 10_000; // the first 1,000 run out
+  assert.is(l.seatsHeld('10.0.0.1'), 4_500 - 2_000);
+  assert.is(codeOf(() => l.checkCoolDown('10.0.0.1', 'c1', [1])), 'COOL_DOWN', 'an expired hold cools down');
+  now += 50_000; // and the rest
+  assert.is(l.seatsHeld('10.0.0.1'), 0);
+});
+
 Seats.run();
 
 const Cool = suite('AddressLimits: cool-down');
