@@ -188,10 +188,17 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
       decided = decide(draft, request.command, now, rules);
     } catch (err) {
       mailbox.shift();
+      // Refused by the committed state too (or no event comes before it in the group): it
+      // does not depend on the group, and is answered now; it takes no place in the group.
+      // (A rush's mailbox is thousands of HOLDs screened while the seats were still free: once
+      // one batch holds them, the rest are all answered in one pass, not one group at a time.)
+      const refusal = pending.length === 0 ? toGuichetError(err) : refusalOf(context, request.command);
+      if (refusal) {
+        request.reject(refusal);
+        continue;
+      }
       take--;
-      // Against the committed state (no event before it in the group): answered now.
-      if (pending.length === 0) request.reject(toGuichetError(err));
-      else group.push({ request, events: [], refusal: toGuichetError(err) });
+      group.push({ request, events: [], refusal: toGuichetError(err) });
       continue;
     }
     if (pending.length > 0 && pending.length + decided.length > MAX_BATCH_EVENTS) break; // the next group takes it

@@ -293,6 +293,25 @@ Group('a refusal or a no-op before any event of the group is answered at once', 
   assert.equal(h.log.asked.at(-1), { events: 1, expectedLastSeq: 2 });
 });
 
+Group('a command the stored state refuses is answered at once, even behind an accepted one of its group', async () => {
+  const h = start();
+  h.send(hold(1));
+  // While seat 1's hold is in flight, three HOLDs arrive; all pass screening (seat 1 is free).
+  const late = h.send(hold(1, 'bob', 'hb'));
+  const other = h.send(hold(3, 'carol', 'hc'));
+  const later = h.send(hold(1, 'dave', 'hd'));
+  h.log.settleNext(); // seat 1 held; bob, carol and dave are decided as one group
+  await settle();
+  assert.is(late.error?.code, 'SEAT_TAKEN');
+  // Dave comes after carol's accepted HOLD, but the stored state refuses him by itself: he
+  // does not wait for carol's batch (in a rush, thousands such would wait group after group).
+  assert.is(later.error?.code, 'SEAT_TAKEN');
+  assert.not.ok(other.answered);
+  h.log.settleNext();
+  await settle();
+  assert.ok(other.outcome);
+});
+
 Group('the policy decides: one at a time commits each command alone', async () => {
   const h = start({ batching: oneAtATime });
   h.send(hold(1));
@@ -338,11 +357,12 @@ Conflict('another gateway wrote first: the batch is refused whole, the actor cat
   await settle();
   assert.is(h.log.reads, 1, 'caught up from the log');
   assert.equal(h.log.asked[2], { events: 2, expectedLastSeq: 2 }, 'seats 2 and 4 again, after the other gateway\'s event');
-  assert.not.ok(waiting.some((a) => a.answered));
+  // Seat 3, decided again, is taken in the stored state itself: answered now, not after the batch.
+  assert.is(waiting[1]!.error?.code, 'SEAT_TAKEN');
+  assert.not.ok(waiting[0]!.answered || waiting[2]!.answered);
   h.log.settleNext();
   await settle();
   assert.ok(waiting[0]!.outcome && waiting[2]!.outcome);
-  assert.is(waiting[1]!.error?.code, 'SEAT_TAKEN', 'seat 3, decided again, is taken');
   // Nothing half-stored, nothing twice: seats 1, 3 (other), 2, 4.
   assert.equal(h.log.stored.map((e) => e.data.seat), [1, 3, 2, 4]);
   assert.equal(h.applied.map((e) => e.seq), [1, 2, 3, 4]);
