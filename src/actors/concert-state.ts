@@ -5,7 +5,7 @@
  */
 import { List } from 'immutable';
 import type { DomainEvent } from '../events/envelope.js';
-import { changeSeat, indexOf, keepIndex } from './seat-index.js';
+import { changeSeat, indexOf, keepIndex, type SeatIndex } from './seat-index.js';
 
 export type Seat =
   | { readonly kind: 'free' }
@@ -112,16 +112,17 @@ export function evolve(state: ConcertState, event: DomainEvent): ConcertState {
  */
 export function evolveAll(state: ConcertState, events: readonly DomainEvent[]): ConcertState {
   let list: List<Seat> | undefined;
-  let index = indexOf(state);
+  let index: SeatIndex | undefined;
   for (const event of events) {
     if (!inRange(state.capacity, event)) continue;
     list ??= lists.get(state) ?? List(state.seats);
+    index ??= indexOf(state);
     const n = event.data.seat;
     const now = seatAfter(event);
     index = changeSeat(index, n, list.get(n - 1)!, now);
     list = list.set(n - 1, now);
   }
-  if (!list) return state;
+  if (!list || !index) return state;
   const next = evolvedState(state.concert, list);
   keepIndex(next, index);
   return next;

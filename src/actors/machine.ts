@@ -13,8 +13,9 @@
  * group is answered once the batch is stored, with the state after the batch. On a
  * conflict (another gateway wrote first) the actor catches up and decides the whole group
  * again; a batch refused otherwise stores nothing, and every command of it is answered
- * UNAVAILABLE. A command refused (or one with nothing to write, or past its deadline) before
- * the group has any event is answered at once: it did not depend on the group.
+ * UNAVAILABLE. A command the stored state refuses (or one with nothing to write, or past its
+ * deadline, before the group has any event) is answered at once: it did not depend on the
+ * group.
  *
  * Commands that arrive while it is busy wait in `mailbox`, in order, unless the current
  * state already refuses them: those are answered at once (see `screenOrEnqueue`). Events read
@@ -116,9 +117,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Applies stored events unless applied already (one may come from the ack and from the
- * stream), in order, folded into ONE new state (a copy of the seats per event cost 10 % of
- * the gateway's CPU on a 20,000-seat concert, and as much again in GC): every listener, and
- * every command of a group, sees the state after all of them.
+ * stream), in order, folded into one new state: every listener, and every command of a
+ * group, sees the state after all of them.
  */
 function applyAll(context: Pick<ConcertContext, 'state' | 'lastSeq' | 'ports'>, events: readonly StoredEvent[]): Pick<ConcertContext, 'state' | 'lastSeq'> {
   const { state: before, ports } = context;
