@@ -22,6 +22,9 @@ import { silentLogger, type Logger } from './gateway/log.js';
 import { plural } from './plural.js';
 import { FailureBucket } from './gateway/shared-failures.js';
 import { ADDRESS_LIMIT } from './gateway/rate-limit.js';
+import { ForwardLink, isValidGatewayId } from './events/forward-link.js';
+import { OwnersBucket } from './events/owners-bucket.js';
+import { Ownership } from './actors/ownership.js';
 
 export interface GuichetOptions {
   /** NATS URL(s), comma-separated; user info in them (`nats://user:password@…`) is used. */
@@ -50,6 +53,12 @@ export interface GuichetOptions {
   /** How often to write concert snapshots (ms; default 60 s); 0: neither read nor write them. */
   snapshotIntervalMs?: number;
   gatewayId?: string;
+  /**
+   * How long a gateway's leases on its concerts last unrenewed (ms; default 3 s): a gateway that
+   * dies or freezes loses its concerts to the others about this long after. 0: no ownership,
+   * every gateway decides every concert itself (they then race for a hot concert's sequence).
+   */
+  ownerLeaseMs?: number;
   /** Start even though the catalog differs from the last gateway's (the differences are logged). */
   acceptCatalogChange?: boolean;
   log?: Logger;
@@ -65,14 +74,21 @@ export interface Guichet {
   store: EventStore;
   nc: NatsConnection;
   gatewayId: string;
+  /** Who decides for which concert, as this gateway sees it (absent: ownership off or unavailable). */
+  ownership?: Ownership;
   /** Events replayed at start, from where, from how many snapshots, and how long it took. */
   startup: StartupReport & { ms: number };
   close(): Promise<void>;
 }
 
+/** The default of GuichetOptions.ownerLeaseMs. */
+export const DEFAULT_OWNER_LEASE_MS = 3_000;
+
 export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
   const log = options.log ?? silentLogger;
   const gatewayId = options.gatewayId ?? `gw-${newId()}`;
+  // It names the subject other gateways forward commands on, and its lease's key.
+  if (!isValidGatewayId(gatewayId)) throw new Error(`gateway id ${JSON.stringify(gatewayId)}: must be 1-64 letters, digits, '-' or '_'`);
   const started = performance.now();
   const natsWaitMs = options.natsWaitMs ?? 60_000;
   const shownUrl = redactUrls(options.natsUrl);
@@ -120,6 +136,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       mark = await checkRecord(records, stream, options, gatewayId, log);
     }
     const snapshots = records ? new ConcertSnapshots(records) : undefined;
+    const ownership = await openOwnership(nc, gatewayId, options, log);
     const registry = new Registry({
       store,
       catalog: options.catalog,
@@ -128,6 +145,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onReplayProgress: options.onReplayProgress,
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
+      ...(ownership ? { owners: ownership, link: new ForwardLink(nc) } : {}),
     });
     const failureBucket = await openFailureBucket(nc, options, log);
     void watchConnection(nc, registry, log);
@@ -143,6 +161,8 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       },
     });
     const replay = await registry.start();
+    // Said alive, and taking concerts, only once replayed and answering forwarded commands.
+    await ownership?.start();
     // How far the log went, left for the next gateway with every snapshot round and at stop.
     const leaveMark = async () => {
       if (!records || !mark || !registry.isAvailable || registry.streamPosition <= mark.lastSeq) return;
@@ -177,8 +197,11 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       store,
       nc,
       gatewayId,
+      ...(ownership ? { ownership } : {}),
       startup,
       async close() {
+        // First hand the concerts over, so that the others decide them while this one closes.
+        await ownership?.stop();
         guard.stop();
         clearInterval(markTimer);
         await gateway.close();
@@ -267,6 +290,34 @@ async function openFailureBucket(nc: NatsConnection, options: GuichetOptions, lo
     log.warn(
       `look-up limits: cannot open the shared bucket guichet_limits (${(err as Error).message}); ` +
         'this gateway counts failed look-ups alone, so each gateway gives an address its own budget',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Concert ownership (src/actors/ownership.ts) over the bucket guichet_owners. A NATS that will
+ * not have the bucket (an account without the rights) is said, and this gateway decides every
+ * concert itself, as all gateways did before ownership.
+ */
+async function openOwnership(nc: NatsConnection, gatewayId: string, options: GuichetOptions, log: Logger): Promise<Ownership | undefined> {
+  const leaseMs = options.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS;
+  if (leaseMs <= 0) return undefined;
+  try {
+    const bucket = await OwnersBucket.open(nc, { leaseMs, replicas: options.replicas ?? 1, timeoutMs: Math.max(1_000, leaseMs / 3) });
+    return new Ownership({
+      self: gatewayId,
+      concerts: options.catalog.map((c) => c.id),
+      store: bucket,
+      leaseMs,
+      onProblem: (m) => log.warn(`concert ownership: ${m}`),
+      onOwner: (concert, owner) =>
+        log.info(`concert ${concert}: ${owner === undefined ? 'no owner' : owner === gatewayId ? 'owned by this gateway' : `owned by ${owner}`}`),
+    });
+  } catch (err) {
+    log.warn(
+      `concert ownership: cannot open the bucket guichet_owners (${(err as Error).message}); ` +
+        'this gateway decides every concert itself, racing other gateways for a hot one',
     );
     return undefined;
   }

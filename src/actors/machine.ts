@@ -62,6 +62,11 @@ export interface ConcertPorts {
   readAfter(concert: string, afterSeq: number, untilSeq?: number): Promise<StoredEvent[]>;
   /** Called once for every event applied to the state, in stream order. */
   applied(event: StoredEvent, state: ConcertState): void;
+  /**
+   * Whether this actor writes the releases of expired holds (absent: yes). Only a concert's
+   * owner does, so that gateways do not race for them; an expired hold counts as free anyway.
+   */
+  decidesExpiry?(): boolean;
   now(): number;
   newId(): string;
   /** Id of this gateway, written as each event's `source`. */
@@ -286,6 +291,8 @@ export const concertMachine = setup({
       else context.mailbox.push(event.request);
     },
     mailExpiry: assign(({ context }) => {
+      // Not this gateway's to write: looked at again in a moment, in case it becomes the owner.
+      if (context.ports.decidesExpiry?.() === false) return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
       context.mailbox.push({
         command: { type: 'ReleaseExpired' },
         deadline: Number.POSITIVE_INFINITY,

@@ -19,8 +19,18 @@ import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import { ReferenceIndex } from './reference-index.js';
 import { ReplayFold, replayThenFollow, type Replayed } from './replay.js';
 import { Snapshotting, type SnapshotOptions } from './snapshotting.js';
+import { Forwarding, NoSuchGateway } from './forwarding.js';
+import type { ForwardLink } from '../events/forward-link.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
+
+/** Who decides for each concert (src/actors/ownership.ts). */
+export interface ConcertOwners {
+  /** The deciding gateway's id; undefined when none is known (this gateway then decides). */
+  ownerOf(concert: string): string | undefined;
+  /** Whether this gateway writes the concert's expiry releases (it owns it, or nobody does). */
+  decidesFor(concert: string): boolean;
+}
 
 export interface RegistryOptions {
   store: EventStore;
@@ -41,6 +51,12 @@ export interface RegistryOptions {
   batching?: BatchPolicy;
   /** Start from concerts' snapshots and write them every `intervalMs` and at stop (absent: neither). */
   snapshots?: SnapshotOptions;
+  /**
+   * Concert ownership: commands of a concert another gateway owns are forwarded to it over
+   * `link`, and this gateway answers those forwarded to it (absent: every command is decided here).
+   */
+  owners?: ConcertOwners;
+  link?: ForwardLink;
 }
 
 /** What start-up did: events replayed, from where, and the snapshots it started from. */
@@ -75,6 +91,11 @@ export class Registry {
   private available = true;
   /** Why the log cannot be trusted any more (its stream deleted or changed): writes stop for good. */
   private halted?: string;
+  /** Per concert, the last stream sequence its state includes. */
+  private readonly appliedSeqs = new Map<string, number>();
+  /** Forwarded commands' answers waiting for this gateway's state to include their events. */
+  private readonly waiters = new Map<string, Array<{ seq: number; resolve: () => void }>>();
+  private readonly forwarding?: Forwarding;
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
@@ -87,6 +108,15 @@ export class Registry {
       cancelledReferences: (concert) => this.references.cancelledOf(concert),
       position: () => this.position,
     });
+    if (options.link) {
+      this.forwarding = new Forwarding(options.link, options.source, {
+        executeHere: (concert, command, deadline) => this.executeHere(concert, command, deadline),
+        appliedSeq: (concert) => this.appliedSeqs.get(concert) ?? 0,
+        appliedThrough: (concert, seq, deadline) => this.appliedThrough(concert, seq, deadline),
+        layout: (concert) => this.layouts.get(concert),
+        now: this.now,
+      });
+    }
   }
 
   /**
@@ -115,6 +145,7 @@ export class Registry {
     this.position = Math.max(this.position, replay.fromSeq - 1);
     await replay.loaded;
     this.snapshots.schedule(replay.events >= SNAPSHOT_AFTER_REPLAY_OF, () => this.available);
+    this.forwarding?.serve();
     return { events: replay.events, fromSeq: replay.fromSeq, untilSeq, snapshots: { used: usable.size, ignored } };
   }
 
@@ -123,6 +154,7 @@ export class Registry {
     for (const [id, actor] of this.actors) {
       const { state, lastSeq, lastId } = replayed.get(id)!;
       this.states.set(id, state);
+      this.appliedSeqs.set(id, lastSeq);
       if (lastSeq > 0) this.snapshots.applied(id, lastSeq, lastId);
       actor.send({ type: 'loaded', state, lastSeq });
     }
@@ -134,6 +166,7 @@ export class Registry {
   }
 
   async stop(): Promise<void> {
+    await this.forwarding?.stop();
     await this.snapshots.stop(this.following !== undefined && this.available);
     await this.following?.stop();
     for (const actor of this.actors.values()) actor.stop();
@@ -156,8 +189,28 @@ export class Registry {
     this.halted ??= reason;
   }
 
-  /** Sends a command to its concert's actor and waits for the outcome; rejects with a GuichetError. */
-  execute(concert: string, command: ConcertCommand): Promise<Outcome> {
+  /**
+   * Has the command decided, by this gateway's actor or, when another gateway owns the concert,
+   * by that one's, and waits for the outcome; rejects with a GuichetError.
+   */
+  async execute(concert: string, command: ConcertCommand): Promise<Outcome> {
+    const deadline = this.now() + (this.options.commandTimeoutMs ?? 10_000);
+    const owner = this.forwarding && this.options.owners?.ownerOf(concert);
+    if (owner === undefined || owner === this.options.source || !this.actors.has(concert) || !this.isAvailable) {
+      return this.executeHere(concert, command, deadline);
+    }
+    try {
+      return await this.forwarding!.forward(owner, concert, command, deadline);
+    } catch (err) {
+      // The owner is gone (nobody listens for it): nothing was run there, so decide here. The
+      // expected sequence keeps this safe even if it still runs somewhere.
+      if (err instanceof NoSuchGateway) return this.executeHere(concert, command, deadline);
+      throw err;
+    }
+  }
+
+  /** Sends a command to this gateway's actor for the concert and waits for the outcome. */
+  private executeHere(concert: string, command: ConcertCommand, deadline: number): Promise<Outcome> {
     const actor = this.actors.get(concert);
     if (!actor) return Promise.reject(new GuichetError('NO_SUCH_CONCERT', `no concert ${concert}`));
     if (this.halted !== undefined) {
@@ -166,9 +219,32 @@ export class Registry {
     if (!this.available) {
       return Promise.reject(new GuichetError('UNAVAILABLE', 'the event store is not reachable; try again shortly'));
     }
-    const timeoutMs = this.options.commandTimeoutMs ?? 10_000;
     return new Promise<Outcome>((resolve, reject) => {
-      actor.send({ type: 'command', request: { command, deadline: this.now() + timeoutMs, resolve, reject } });
+      actor.send({ type: 'command', request: { command, deadline, resolve, reject } });
+    });
+  }
+
+  /** The concert's state once it includes stream sequence `seq`, or at `deadline` the state it has then. */
+  private appliedThrough(concert: string, seq: number, deadline: number): Promise<ConcertState> {
+    const state = () => this.states.get(concert)!;
+    if ((this.appliedSeqs.get(concert) ?? 0) >= seq) return Promise.resolve(state());
+    return new Promise((resolve) => {
+      const waiting = this.waiters.get(concert) ?? [];
+      this.waiters.set(concert, waiting);
+      const waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(state());
+        },
+      };
+      // The follower is behind (NATS slow to deliver): answer with what this gateway has.
+      const timer = setTimeout(() => {
+        const i = waiting.indexOf(waiter);
+        if (i >= 0) waiting.splice(i, 1);
+        resolve(state());
+      }, Math.max(0, deadline - this.now()));
+      waiting.push(waiter);
     });
   }
 
@@ -217,6 +293,7 @@ export class Registry {
         store.appendBatch(events, { expectedLastSeq, timeoutMs: this.options.appendTimeoutMs ?? 2_000 }),
       readAfter: (id, afterSeq, untilSeq) => store.readConcert(id, afterSeq, { untilSeq }),
       applied: (event, next) => this.applied(event, next),
+      decidesExpiry: () => this.options.owners?.decidesFor(concert.id) ?? true,
       now: this.now,
       newId,
       source: this.options.source,
@@ -229,6 +306,15 @@ export class Registry {
 
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
+    this.appliedSeqs.set(event.concert, event.seq);
+    const waiting = this.waiters.get(event.concert);
+    if (waiting && waiting.length > 0) {
+      const ready = waiting.filter((w) => w.seq <= event.seq);
+      if (ready.length > 0) {
+        this.waiters.set(event.concert, waiting.filter((w) => w.seq > event.seq));
+        for (const w of ready) w.resolve();
+      }
+    }
     this.snapshots.applied(event.concert, event.seq, event.id);
     if (event.seq > this.highestApplied) this.highestApplied = event.seq;
     this.references.note(event);

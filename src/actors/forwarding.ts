@@ -1,0 +1,143 @@
+/**
+ * Commands forwarded to a concert's owner (ownership.ts), and their answers, over the
+ * gateway-to-gateway link (src/events/forward-link.ts).
+ *
+ * The sender's side: `forward` sends the command, waits for the owner's answer, then waits
+ * until its own copy of the concert has applied the events the answer names (they reach it
+ * through the stream, like every other gateway's). So a client that is told OK and then asks
+ * this gateway for the seat map or its booking sees its own write, and the watchers of this
+ * gateway have had their EVENT lines before the reply, exactly as when the gateway decides
+ * itself. The owner's side: `serve` runs each forwarded command on the owner's actor.
+ *
+ * A forwarded command keeps its deadline (wall clock, less a margin: the owner gives up before
+ * the sender does, so a late answer is never an OK the client was not given). No answer in time
+ * is UNAVAILABLE: the command may have run, as when an append's acknowledgement is lost.
+ */
+import { GuichetError, toGuichetError, type ErrorCode, ERROR_CODES } from '../errors.js';
+import { validateEnvelope, type StoredEvent } from '../events/envelope.js';
+import { ForwardTimeout, NoSuchGateway, type ForwardLink } from '../events/forward-link.js';
+import type { Layout } from '../layout.js';
+import type { ConcertCommand, ConcertState } from './concert.js';
+import type { Outcome } from './machine.js';
+
+/** What forwarding needs of this gateway's own concerts (the registry). */
+export interface LocalConcerts {
+  /** Runs the command on this gateway's actor for the concert. */
+  executeHere(concert: string, command: ConcertCommand, deadline: number): Promise<Outcome>;
+  /** The last stream sequence the concert's state here includes. */
+  appliedSeq(concert: string): number;
+  /** The concert's state once it includes `seq`, or at `deadline` the state it has then. */
+  appliedThrough(concert: string, seq: number, deadline: number): Promise<ConcertState>;
+  layout(concert: string): Layout | undefined;
+  now(): number;
+}
+
+/** The owner answers this long before the sender's deadline, so that its answer arrives in time. */
+export const DEADLINE_MARGIN_MS = 250;
+
+export { NoSuchGateway };
+
+export class Forwarding {
+  private stopServing?: () => Promise<void>;
+
+  constructor(
+    private readonly link: ForwardLink,
+    private readonly self: string,
+    private readonly local: LocalConcerts,
+  ) {}
+
+  /** Starts answering the commands other gateways forward to this one. */
+  serve(): void {
+    this.stopServing = this.link.serve(this.self, (bytes) => this.answer(bytes));
+  }
+
+  /** Stops taking forwarded commands; those already received are answered. */
+  async stop(): Promise<void> {
+    await this.stopServing?.().catch(() => undefined);
+  }
+
+  /**
+   * Runs the command on `owner` and resolves with its outcome, the state being this gateway's
+   * once it includes the outcome. Rejects with the owner's GuichetError, UNAVAILABLE when it
+   * did not answer in time, or NoSuchGateway when nobody listens for it (nothing was run).
+   */
+  async forward(owner: string, concert: string, command: ConcertCommand, deadline: number): Promise<Outcome> {
+    const request = encodeRequest(concert, command, deadline - DEADLINE_MARGIN_MS);
+    let reply: Reply;
+    try {
+      reply = decodeReply(await this.link.request(owner, request, deadline - this.local.now()));
+    } catch (err) {
+      if (err instanceof NoSuchGateway) throw err;
+      if (err instanceof ForwardTimeout) {
+        throw new GuichetError('UNAVAILABLE', 'the gateway deciding for this concert did not answer in time; try again', { cause: err });
+      }
+      throw new GuichetError('UNAVAILABLE', `cannot reach the gateway deciding for this concert (${(err as Error).message}); try again`, { cause: err });
+    }
+    if ('error' in reply) throw reply.error;
+    const state = await this.local.appliedThrough(concert, reply.seq, deadline);
+    return { events: reply.events, state };
+  }
+
+  private async answer(bytes: Uint8Array): Promise<Uint8Array> {
+    let concert: string;
+    try {
+      const request = decodeRequest(bytes, (c) => this.local.layout(c));
+      concert = request.concert;
+      const outcome = await this.local.executeHere(concert, request.command, request.deadline);
+      const last = outcome.events.at(-1)?.seq ?? 0;
+      return encodeReply({ seq: Math.max(last, this.local.appliedSeq(concert)), events: outcome.events });
+    } catch (err) {
+      return encodeReply({ error: toGuichetError(err) });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- codec
+
+interface Request {
+  concert: string;
+  command: ConcertCommand;
+  deadline: number;
+}
+
+type Reply = { seq: number; events: StoredEvent[] } | { error: GuichetError };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A command as JSON: its layout is left out (the owner has the same catalog) and put back there. */
+export function encodeRequest(concert: string, command: ConcertCommand, deadline: number): Uint8Array {
+  const { layout, ...rest } = command as ConcertCommand & { layout?: Layout };
+  return encoder.encode(JSON.stringify({ concert, deadline, command: rest, layout: layout !== undefined }));
+}
+
+export function decodeRequest(bytes: Uint8Array, layoutOf: (concert: string) => Layout | undefined): Request {
+  const raw = JSON.parse(decoder.decode(bytes)) as { concert?: unknown; deadline?: unknown; command?: unknown; layout?: unknown };
+  if (typeof raw.concert !== 'string' || typeof raw.deadline !== 'number' || typeof raw.command !== 'object' || raw.command === null) {
+    throw new GuichetError('BAD_ARGUMENTS', 'a forwarded command must have a concert, a deadline and a command');
+  }
+  const layout = layoutOf(raw.concert);
+  if (!layout) throw new GuichetError('NO_SUCH_CONCERT', `no concert ${raw.concert}`);
+  const command = (raw.layout === true ? { ...raw.command, layout } : raw.command) as ConcertCommand;
+  return { concert: raw.concert, deadline: raw.deadline, command };
+}
+
+export function encodeReply(reply: Reply): Uint8Array {
+  if ('error' in reply) return encoder.encode(JSON.stringify({ error: reply.error.code, message: reply.error.message }));
+  return encoder.encode(JSON.stringify({ seq: reply.seq, events: reply.events }));
+}
+
+export function decodeReply(bytes: Uint8Array): Reply {
+  const raw = JSON.parse(decoder.decode(bytes)) as { error?: unknown; message?: unknown; seq?: unknown; events?: unknown };
+  if (typeof raw.error === 'string') {
+    const code = (ERROR_CODES as readonly string[]).includes(raw.error) ? (raw.error as ErrorCode) : 'INTERNAL';
+    return { error: new GuichetError(code, typeof raw.message === 'string' ? raw.message : raw.error) };
+  }
+  if (typeof raw.seq !== 'number' || !Array.isArray(raw.events)) throw new Error('a forwarded answer must have a sequence and events');
+  const events = raw.events.map((e: unknown) => {
+    const seq = (e as { seq?: unknown }).seq;
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new Error('a forwarded event must have its stream sequence');
+    return { ...validateEnvelope(e), seq };
+  });
+  return { seq: raw.seq, events };
+}

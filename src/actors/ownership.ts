@@ -1,0 +1,289 @@
+/**
+ * Concert ownership: at most one gateway decides for a concert at a time (its owner), the others
+ * forward that concert's commands to it (src/actors/forwarding.ts), so that gateways sharing a
+ * hot concert no longer race for its expected sequence.
+ *
+ * Kept in the KV bucket `guichet_owners` (src/events/owners-bucket.ts), every entry a lease the
+ * server drops when it is not renewed in time:
+ *   - `gateways.<id>`: a gateway is alive and serves forwarded commands (renewed by it);
+ *   - `concerts.<id>`: the gateway that owns the concert (renewed by its owner, compare-and-set
+ *     on the revision it wrote, so a renewal after a take-over fails instead of taking it back).
+ * Placement (placement.ts) says which live gateway should own each concert; every gateway
+ * watches the bucket and moves only its own entries: it takes a free concert placed on it (or
+ * any free one nobody took for a while), and hands over one placed elsewhere (a gateway joined).
+ *
+ * The lease is for liveness only. Two gateways that both believe they own a concert (a lease
+ * that ran out during a pause) can both decide for it; every append still carries the
+ * concert's expected sequence, so one of them loses a round trip, never a seat.
+ */
+import { preferredOwner } from './placement.js';
+
+/** The bucket as ownership needs it (OwnersBucket; in memory in tests). */
+export interface OwnersStore {
+  watch(onEntry: (entry: { key: string; value: string | undefined; revision: number }) => void, onEnd: (err?: unknown) => void): Promise<() => void>;
+  /** Revision written, or undefined when the key has a live entry. */
+  create(key: string, value: string): Promise<number | undefined>;
+  /** Revision written, or undefined when the key is no longer at `revision`. */
+  update(key: string, value: string, revision: number): Promise<number | undefined>;
+  release(key: string, revision: number): Promise<boolean>;
+  /** Opens the bucket again (made anew if a NATS restart lost it). */
+  reopen?(): Promise<void>;
+}
+
+export const GATEWAY_KEY = 'gateways.';
+export const CONCERT_KEY = 'concerts.';
+
+/** What a gateway knows when it plans its moves. */
+export interface OwnershipView {
+  self: string;
+  /** Gateways whose presence is live (this one included once it serves). */
+  live: ReadonlySet<string>;
+  /** Each owned concert's owner, as the bucket says. */
+  owners: ReadonlyMap<string, string>;
+  /** The concerts this gateway holds the lease of. */
+  mine: ReadonlySet<string>;
+  /** Since when (ms) each unowned concert has been seen without an owner. */
+  freeSince: ReadonlyMap<string, number>;
+  now: number;
+  /** A free concert whose preferred owner has not taken it for this long is taken by anyone. */
+  graceMs: number;
+}
+
+/**
+ * The leases this gateway should take and hand over, for these concerts. Pure: the same view
+ * always gives the same moves (given / when / then in test/actors/ownership.test.ts).
+ */
+export function planMoves(concerts: readonly string[], view: OwnershipView): { take: string[]; release: string[] } {
+  const take: string[] = [];
+  const release: string[] = [];
+  const live = view.live.has(view.self) ? view.live : new Set([...view.live, view.self]);
+  for (const concert of concerts) {
+    const preferred = preferredOwner(concert, live);
+    if (view.mine.has(concert)) {
+      // Another live gateway is now preferred (it joined): hand the concert over to it.
+      if (preferred !== view.self) release.push(concert);
+      continue;
+    }
+    if (view.owners.has(concert)) continue;
+    const freeFor = view.now - (view.freeSince.get(concert) ?? view.now);
+    if (preferred === view.self || freeFor >= view.graceMs) take.push(concert);
+  }
+  return { take, release };
+}
+
+export interface OwnershipOptions {
+  self: string;
+  concerts: readonly string[];
+  store: OwnersStore;
+  /** How long an entry lives unrenewed (the bucket's ttl); renewed every third of it. */
+  leaseMs: number;
+  now?: () => number;
+  /** Something failed and will be tried again (said at most once per lease period). */
+  onProblem?: (message: string) => void;
+  /** A concert's owner changed in this gateway's view (undefined: none). */
+  onOwner?: (concert: string, owner: string | undefined) => void;
+}
+
+export class Ownership {
+  readonly self: string;
+  private readonly live = new Set<string>();
+  private readonly owners = new Map<string, { gateway: string; revision: number }>();
+  /** Concert → the revision of the lease this gateway wrote last. */
+  private readonly mine = new Map<string, number>();
+  private readonly freeSince = new Map<string, number>();
+  private presence?: number;
+  private timer?: NodeJS.Timeout;
+  private stopWatch?: () => void;
+  private planning?: Promise<void>;
+  private replan = false;
+  private stopped = false;
+  private lastProblemAt = -Infinity;
+  private readonly now: () => number;
+
+  constructor(private readonly options: OwnershipOptions) {
+    this.self = options.self;
+    this.now = options.now ?? Date.now;
+    for (const c of options.concerts) this.freeSince.set(c, this.now());
+  }
+
+  /** Watches the bucket, says this gateway is alive, takes what is placed on it; then renews. */
+  async start(): Promise<void> {
+    await this.watch();
+    await this.renewPresence();
+    await this.plan();
+    this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** The gateway that decides for the concert: this one, another, or undefined (nobody known: decide here). */
+  ownerOf(concert: string): string | undefined {
+    if (this.mine.has(concert)) return this.self;
+    return this.owners.get(concert)?.gateway;
+  }
+
+  /** Whether this gateway should do the concert's unasked work (expiry releases): it owns it, or nobody does. */
+  decidesFor(concert: string): boolean {
+    const owner = this.ownerOf(concert);
+    return owner === undefined || owner === this.self;
+  }
+
+  /** The concerts this gateway holds the lease of. */
+  get owned(): string[] {
+    return [...this.mine.keys()];
+  }
+
+  /** Hands every concert over (releases its leases) and says this gateway is gone. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.planning?.catch(() => undefined);
+    const { store } = this.options;
+    await Promise.all(
+      [...this.mine].map(([concert, revision]) => store.release(CONCERT_KEY + concert, revision).catch(() => false)),
+    );
+    this.mine.clear();
+    if (this.presence !== undefined) await store.release(GATEWAY_KEY + this.self, this.presence).catch(() => false);
+    this.stopWatch?.();
+  }
+
+  private async watch(): Promise<void> {
+    this.stopWatch = await this.options.store.watch(
+      (entry) => this.heard(entry),
+      (err) => {
+        if (this.stopped) return;
+        this.problem(`the watch on guichet_owners ended${err ? ` (${(err as Error).message})` : ''}; watching again`);
+        setTimeout(() => void this.watch().catch((e: Error) => this.problem(`cannot watch guichet_owners: ${e.message}`)), 1_000).unref();
+      },
+    );
+  }
+
+  private heard({ key, value, revision }: { key: string; value: string | undefined; revision: number }): void {
+    if (key.startsWith(GATEWAY_KEY)) {
+      const gateway = key.slice(GATEWAY_KEY.length);
+      if (value !== undefined) this.live.add(gateway);
+      else {
+        this.live.delete(gateway);
+        // This gateway's own presence ran out (it was paused): written anew on the next renewal.
+        if (gateway === this.self && this.presence !== undefined && revision > this.presence) this.presence = undefined;
+      }
+    } else if (key.startsWith(CONCERT_KEY)) {
+      const concert = key.slice(CONCERT_KEY.length);
+      const before = this.ownerOf(concert);
+      if (value !== undefined) {
+        this.owners.set(concert, { gateway: value, revision });
+        this.freeSince.delete(concert);
+        const mine = this.mine.get(concert);
+        // Someone else wrote after this gateway's last renewal: it took the concert over.
+        if (mine !== undefined && value !== this.self && revision > mine) this.mine.delete(concert);
+      } else {
+        const known = this.owners.get(concert);
+        if (!known || revision > known.revision) this.owners.delete(concert);
+        const mine = this.mine.get(concert);
+        // Expired on the server (this gateway was paused past its lease): no longer its own.
+        if (mine !== undefined && revision > mine) this.mine.delete(concert);
+        if (!this.owners.has(concert) && !this.freeSince.has(concert)) this.freeSince.set(concert, this.now());
+      }
+      const after = this.ownerOf(concert);
+      if (after !== before) this.options.onOwner?.(concert, after);
+    } else {
+      return;
+    }
+    void this.plan();
+  }
+
+  /** One plan at a time; a change heard during one plans again after it. */
+  private plan(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.planning) {
+      this.replan = true;
+      return this.planning;
+    }
+    this.planning = this.applyPlan()
+      .catch((err: Error) => this.problem(`cannot move concert leases: ${err.message}`))
+      .finally(() => {
+        this.planning = undefined;
+        if (this.replan) {
+          this.replan = false;
+          void this.plan();
+        }
+      });
+    return this.planning;
+  }
+
+  private async applyPlan(): Promise<void> {
+    if (this.presence === undefined) return; // not serving: take nothing
+    const { take, release } = planMoves(this.options.concerts, {
+      self: this.self,
+      live: this.live,
+      owners: new Map([...this.owners].map(([c, o]) => [c, o.gateway])),
+      mine: new Set(this.mine.keys()),
+      freeSince: this.freeSince,
+      now: this.now(),
+      graceMs: this.options.leaseMs,
+    });
+    const { store } = this.options;
+    await Promise.all([
+      ...take.map(async (concert) => {
+        const revision = await store.create(CONCERT_KEY + concert, this.self);
+        if (revision === undefined || this.stopped) return;
+        const before = this.ownerOf(concert);
+        this.mine.set(concert, revision);
+        this.owners.set(concert, { gateway: this.self, revision });
+        this.freeSince.delete(concert);
+        if (before !== this.self) this.options.onOwner?.(concert, this.self);
+      }),
+      ...release.map(async (concert) => {
+        const revision = this.mine.get(concert);
+        if (revision === undefined) return;
+        this.mine.delete(concert);
+        await store.release(CONCERT_KEY + concert, revision);
+      }),
+    ]);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.renewPresence();
+      await this.renewLeases();
+    } catch (err) {
+      this.problem(`cannot renew this gateway's leases: ${(err as Error).message}`);
+      await this.options.store.reopen?.().catch(() => undefined);
+    }
+    await this.plan();
+  }
+
+  private async renewPresence(): Promise<void> {
+    const { store } = this.options;
+    const key = GATEWAY_KEY + this.self;
+    const value = new Date(this.now()).toISOString();
+    let revision = this.presence === undefined ? undefined : await store.update(key, value, this.presence);
+    revision ??= await store.create(key, value);
+    this.presence = revision;
+  }
+
+  private async renewLeases(): Promise<void> {
+    const { store } = this.options;
+    await Promise.all(
+      [...this.mine].map(async ([concert, revision]) => {
+        const next = await store.update(CONCERT_KEY + concert, this.self, revision);
+        if (this.mine.get(concert) !== revision) return; // released or lost meanwhile
+        if (next === undefined) {
+          this.mine.delete(concert); // taken over (this gateway was paused past its lease)
+          this.options.onOwner?.(concert, this.owners.get(concert)?.gateway);
+        } else {
+          this.mine.set(concert, next);
+          this.owners.set(concert, { gateway: this.self, revision: next });
+        }
+      }),
+    );
+  }
+
+  private problem(message: string): void {
+    const now = this.now();
+    if (now - this.lastProblemAt < this.options.leaseMs) return;
+    this.lastProblemAt = now;
+    this.options.onProblem?.(message);
+  }
+}
