@@ -46,6 +46,8 @@ export interface ServerConfig extends NatsFlags {
   /** Seconds during which an address may not hold again a seat whose hold it let go unbooked. */
   holdCoolDown: number;
   gatewayId?: string;
+  /** Seconds a gateway's concert leases last unrenewed (0: no ownership, every gateway decides every concert). */
+  ownerLease: number;
   /** HMAC key of concert snapshots (default: one made under --data). */
   snapshotKey?: string;
   /** Start on a log shorter than, or other than, the one the last gateways saw. */
@@ -83,6 +85,7 @@ export const SERVER_DEFAULTS = {
   maxConnectionsPerAddress: 256,
   maxWatchersPerAddress: 64,
   holdCoolDown: 30,
+  ownerLease: 3,
 } as const;
 
 /** The `guichet server` options, ready to add to a commander Command. */
@@ -111,7 +114,8 @@ export function serverOptions(): Option[] {
     new Option('--max-connections-per-address <n>', 'connections one address may have open at once').env('GUICHET_MAX_CONNECTIONS_PER_ADDRESS').default(d.maxConnectionsPerAddress).argParser(integer('--max-connections-per-address', 1, 1_000_000)),
     new Option('--max-watchers-per-address <n>', 'concerts one address may WATCH at once, summed over its connections').env('GUICHET_MAX_WATCHERS_PER_ADDRESS').default(d.maxWatchersPerAddress).argParser(integer('--max-watchers-per-address', 1, 1_000_000)),
     new Option('--hold-cool-down <seconds>', 'after a hold expires or is released unbooked, how long its address may not hold those seats again (0: at once)').env('GUICHET_HOLD_COOL_DOWN').default(d.holdCoolDown).argParser(integer('--hold-cool-down', 0, 3_600)),
-    new Option('--gateway-id <id>', "this gateway's id in events' source field (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
+    new Option('--gateway-id <id>', "this gateway's id in events' source field and in concert ownership: 1-64 letters, digits, '-' or '_' (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
+    new Option('--owner-lease <seconds>', "how long this gateway's concerts stay its own if it stops renewing them (dies, freezes), before another gateway takes them; the same on every gateway (0: no ownership, each gateway decides every concert)").env('GUICHET_OWNER_LEASE').default(d.ownerLease).argParser(integer('--owner-lease', 0, 3_600)),
     new Option('--snapshot-key <key>', 'key authenticating concert snapshots (HMAC); every gateway on one NATS needs the same (default: one made under --data)').env('GUICHET_SNAPSHOT_KEY'),
     new Option('--accept-log-reset', 'start even though the log ends before, or is not, the one gateways saw last (after restoring an older backup on purpose)').env('GUICHET_ACCEPT_LOG_RESET').default(false),
     new Option('--accept-catalog-change', 'start even though the catalog differs from the one the last gateway started with (see docs/operations.md)').env('GUICHET_ACCEPT_CATALOG_CHANGE').default(false),

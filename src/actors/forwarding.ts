@@ -17,13 +17,13 @@ import { GuichetError, toGuichetError, type ErrorCode, ERROR_CODES } from '../er
 import { validateEnvelope, type StoredEvent } from '../events/envelope.js';
 import { ForwardTimeout, NoSuchGateway, type ForwardLink } from '../events/forward-link.js';
 import type { Layout } from '../layout.js';
-import type { ConcertCommand, ConcertState } from './concert.js';
+import type { ConcertCommand, ConcertRules, ConcertState } from './concert.js';
 import type { Outcome } from './machine.js';
 
 /** What forwarding needs of this gateway's own concerts (the registry). */
 export interface LocalConcerts {
-  /** Runs the command on this gateway's actor for the concert. */
-  executeHere(concert: string, command: ConcertCommand, deadline: number): Promise<Outcome>;
+  /** Runs the command on this gateway's actor for the concert, by the sender's rules. */
+  executeHere(concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome>;
   /** The last stream sequence the concert's state here includes. */
   appliedSeq(concert: string): number;
   /** The concert's state once it includes `seq`, or at `deadline` the state it has then. */
@@ -57,12 +57,13 @@ export class Forwarding {
   }
 
   /**
-   * Runs the command on `owner` and resolves with its outcome, the state being this gateway's
+   * Runs the command on `owner`, by this gateway's `rules` (those its clients were told in
+   * HELLO), and resolves with its outcome, the state being this gateway's
    * once it includes the outcome. Rejects with the owner's GuichetError, UNAVAILABLE when it
    * did not answer in time, or NoSuchGateway when nobody listens for it (nothing was run).
    */
-  async forward(owner: string, concert: string, command: ConcertCommand, deadline: number): Promise<Outcome> {
-    const request = encodeRequest(concert, command, deadline - DEADLINE_MARGIN_MS);
+  async forward(owner: string, concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome> {
+    const request = encodeRequest({ concert, command, deadline: deadline - DEADLINE_MARGIN_MS, rules });
     let reply: Reply;
     try {
       reply = decodeReply(await this.link.request(owner, request, deadline - this.local.now()));
@@ -83,7 +84,7 @@ export class Forwarding {
     try {
       const request = decodeRequest(bytes, (c) => this.local.layout(c));
       concert = request.concert;
-      const outcome = await this.local.executeHere(concert, request.command, request.deadline);
+      const outcome = await this.local.executeHere(concert, request.command, request.deadline, request.rules);
       const last = outcome.events.at(-1)?.seq ?? 0;
       return encodeReply({ seq: Math.max(last, this.local.appliedSeq(concert)), events: outcome.events });
     } catch (err) {
@@ -98,6 +99,7 @@ interface Request {
   concert: string;
   command: ConcertCommand;
   deadline: number;
+  rules: ConcertRules;
 }
 
 type Reply = { seq: number; events: StoredEvent[] } | { error: GuichetError };
@@ -106,20 +108,28 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A command as JSON: its layout is left out (the owner has the same catalog) and put back there. */
-export function encodeRequest(concert: string, command: ConcertCommand, deadline: number): Uint8Array {
+export function encodeRequest({ concert, command, deadline, rules }: Request): Uint8Array {
   const { layout, ...rest } = command as ConcertCommand & { layout?: Layout };
-  return encoder.encode(JSON.stringify({ concert, deadline, command: rest, layout: layout !== undefined }));
+  return encoder.encode(JSON.stringify({ concert, deadline, rules, command: rest, layout: layout !== undefined }));
 }
 
 export function decodeRequest(bytes: Uint8Array, layoutOf: (concert: string) => Layout | undefined): Request {
-  const raw = JSON.parse(decoder.decode(bytes)) as { concert?: unknown; deadline?: unknown; command?: unknown; layout?: unknown };
-  if (typeof raw.concert !== 'string' || typeof raw.deadline !== 'number' || typeof raw.command !== 'object' || raw.command === null) {
-    throw new GuichetError('BAD_ARGUMENTS', 'a forwarded command must have a concert, a deadline and a command');
+  const raw = JSON.parse(decoder.decode(bytes)) as { concert?: unknown; deadline?: unknown; command?: unknown; layout?: unknown; rules?: Partial<ConcertRules> };
+  const { holdMs, maxSeats } = raw.rules ?? {};
+  if (
+    typeof raw.concert !== 'string' ||
+    typeof raw.deadline !== 'number' ||
+    typeof raw.command !== 'object' ||
+    raw.command === null ||
+    typeof holdMs !== 'number' ||
+    typeof maxSeats !== 'number'
+  ) {
+    throw new GuichetError('BAD_ARGUMENTS', 'a forwarded command must have a concert, a deadline, the rules and a command');
   }
   const layout = layoutOf(raw.concert);
   if (!layout) throw new GuichetError('NO_SUCH_CONCERT', `no concert ${raw.concert}`);
   const command = (raw.layout === true ? { ...raw.command, layout } : raw.command) as ConcertCommand;
-  return { concert: raw.concert, deadline: raw.deadline, command };
+  return { concert: raw.concert, deadline: raw.deadline, command, rules: { holdMs, maxSeats } };
 }
 
 export function encodeReply(reply: Reply): Uint8Array {

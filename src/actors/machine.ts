@@ -44,6 +44,11 @@ export interface Outcome {
 
 export interface Request {
   command: ConcertCommand;
+  /**
+   * The rules to decide it by, when not the actor's: a command forwarded from another gateway
+   * is decided by the rules that gateway told its client in HELLO (hold time, seats per holder).
+   */
+  rules?: ConcertRules;
   /** Wall-clock time (ms) after which the caller has given up: it is answered UNAVAILABLE. */
   deadline: number;
   resolve: (outcome: Outcome) => void;
@@ -141,10 +146,10 @@ function applyAll(context: Pick<ConcertContext, 'state' | 'lastSeq' | 'ports'>, 
 }
 
 /** The error `decide` gives for a command against the current state, if it refuses it. */
-function refusalOf(context: ConcertContext, command: ConcertCommand): GuichetError | undefined {
+function refusalOf(context: ConcertContext, { command, rules }: Request): GuichetError | undefined {
   if (command.type === 'ReleaseExpired') return undefined;
   try {
-    decide(context.state, command, context.ports.now(), context.rules);
+    decide(context.state, command, context.ports.now(), rules ?? context.rules);
     return undefined;
   } catch (err) {
     const e = toGuichetError(err);
@@ -190,14 +195,14 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     }
     let decided;
     try {
-      decided = decide(draft, request.command, now, rules);
+      decided = decide(draft, request.command, now, request.rules ?? rules);
     } catch (err) {
       mailbox.shift();
       // Refused by the committed state too (or no event comes before it in the group): it
       // does not depend on the group, and is answered now; it takes no place in the group.
       // (A rush's mailbox is thousands of HOLDs screened while the seats were still free: once
       // one batch holds them, the rest are all answered in one pass, not one group at a time.)
-      const refusal = pending.length === 0 ? toGuichetError(err) : refusalOf(context, request.command);
+      const refusal = pending.length === 0 ? toGuichetError(err) : refusalOf(context, request);
       if (refusal) {
         request.reject(refusal);
         continue;
@@ -286,7 +291,7 @@ export const concertMachine = setup({
      */
     screenOrEnqueue: ({ context, event }) => {
       if (event.type !== 'command') return;
-      const refusal = refusalOf(context, event.request.command);
+      const refusal = refusalOf(context, event.request);
       if (refusal) event.request.reject(refusal);
       else context.mailbox.push(event.request);
     },

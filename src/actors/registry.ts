@@ -110,7 +110,7 @@ export class Registry {
     });
     if (options.link) {
       this.forwarding = new Forwarding(options.link, options.source, {
-        executeHere: (concert, command, deadline) => this.executeHere(concert, command, deadline),
+        executeHere: (concert, command, deadline, rules) => this.executeHere(concert, command, deadline, rules),
         appliedSeq: (concert) => this.appliedSeqs.get(concert) ?? 0,
         appliedThrough: (concert, seq, deadline) => this.appliedThrough(concert, seq, deadline),
         layout: (concert) => this.layouts.get(concert),
@@ -200,7 +200,7 @@ export class Registry {
       return this.executeHere(concert, command, deadline);
     }
     try {
-      return await this.forwarding!.forward(owner, concert, command, deadline);
+      return await this.forwarding!.forward(owner, concert, command, deadline, this.rules);
     } catch (err) {
       // The owner is gone (nobody listens for it): nothing was run there, so decide here. The
       // expected sequence keeps this safe even if it still runs somewhere.
@@ -210,7 +210,7 @@ export class Registry {
   }
 
   /** Sends a command to this gateway's actor for the concert and waits for the outcome. */
-  private executeHere(concert: string, command: ConcertCommand, deadline: number): Promise<Outcome> {
+  private executeHere(concert: string, command: ConcertCommand, deadline: number, rules?: ConcertRules): Promise<Outcome> {
     const actor = this.actors.get(concert);
     if (!actor) return Promise.reject(new GuichetError('NO_SUCH_CONCERT', `no concert ${concert}`));
     if (this.halted !== undefined) {
@@ -220,7 +220,7 @@ export class Registry {
       return Promise.reject(new GuichetError('UNAVAILABLE', 'the event store is not reachable; try again shortly'));
     }
     return new Promise<Outcome>((resolve, reject) => {
-      actor.send({ type: 'command', request: { command, deadline, resolve, reject } });
+      actor.send({ type: 'command', request: { command, deadline, resolve, reject, ...(rules ? { rules } : {}) } });
     });
   }
 

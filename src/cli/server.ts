@@ -60,6 +60,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     natsWaitMs: config.natsWait * 1000,
     snapshotIntervalMs: config.snapshotSeconds * 1000,
     gatewayId: config.gatewayId,
+    ownerLeaseMs: config.ownerLease * 1000,
     acceptCatalogChange: config.acceptCatalogChange,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,

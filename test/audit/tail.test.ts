@@ -30,8 +30,10 @@ const Tail = suite<Ctx>('tail');
 
 Tail.before(async (ctx) => {
   ctx.nats = await startNats();
-  ctx.gw1 = await startNode(ctx.nats, { gatewayId: 'gw-one' });
-  ctx.gw2 = await startNode(ctx.nats, { gatewayId: 'gw-two' });
+  // Ownership off: each gateway writes what its own clients ask, so the log holds the events of
+  // two writers (with ownership, each concert's owner would write all of that concert's).
+  ctx.gw1 = await startNode(ctx.nats, { gatewayId: 'gw-one', ownerLeaseMs: 0 });
+  ctx.gw2 = await startNode(ctx.nats, { gatewayId: 'gw-two', ownerLeaseMs: 0 });
   ctx.nc = await ctx.nats.connect();
   ctx.store = await EventStore.open(ctx.nc);
   ctx.a = await client(ctx.gw1);
