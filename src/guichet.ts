@@ -136,7 +136,9 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       mark = await checkRecord(records, stream, options, gatewayId, log);
     }
     const snapshots = records ? new ConcertSnapshots(records) : undefined;
-    const ownership = await openOwnership(nc, gatewayId, options, log);
+    // The registry is made after ownership (it forwards by it), and hears from it of gone gateways.
+    let gatewayGone = (_gateway: string): void => undefined;
+    const ownership = await openOwnership(nc, gatewayId, options, log, (gateway) => gatewayGone(gateway));
     const registry = new Registry({
       store,
       catalog: options.catalog,
@@ -147,6 +149,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
       ...(ownership ? { owners: ownership, link: new ForwardLink(nc) } : {}),
     });
+    gatewayGone = (gateway) => registry.gatewayGone(gateway);
     const failureBucket = await openFailureBucket(nc, options, log);
     void watchConnection(nc, registry, log);
     const guard = guardStream(store, {
@@ -154,6 +157,8 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       intervalMs: options.streamCheckMs ?? 5_000,
       onProblem: (problem) => {
         registry.halt(problem);
+        // Its concerts to another gateway, which may still trust its log.
+        void ownership?.stop();
         log.error(
           `${problem}. This gateway now answers every command UNAVAILABLE and will not re-create or change the stream: ` +
             'restore it from a backup (docs/operations.md, "Backing up and restoring the stream"), then restart the gateways',
@@ -300,7 +305,13 @@ async function openFailureBucket(nc: NatsConnection, options: GuichetOptions, lo
  * not have the bucket (an account without the rights) is said, and this gateway decides every
  * concert itself, as all gateways did before ownership.
  */
-async function openOwnership(nc: NatsConnection, gatewayId: string, options: GuichetOptions, log: Logger): Promise<Ownership | undefined> {
+async function openOwnership(
+  nc: NatsConnection,
+  gatewayId: string,
+  options: GuichetOptions,
+  log: Logger,
+  onGatewayGone: (gateway: string) => void,
+): Promise<Ownership | undefined> {
   const leaseMs = options.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS;
   if (leaseMs <= 0) return undefined;
   try {
@@ -313,6 +324,10 @@ async function openOwnership(nc: NatsConnection, gatewayId: string, options: Gui
       onProblem: (m) => log.warn(`concert ownership: ${m}`),
       onOwner: (concert, owner) =>
         log.info(`concert ${concert}: ${owner === undefined ? 'no owner' : owner === gatewayId ? 'owned by this gateway' : `owned by ${owner}`}`),
+      onGatewayGone: (gateway) => {
+        log.warn(`gateway ${gateway} stopped renewing its lease (dead, frozen or cut off from NATS); commands waiting on it are answered UNAVAILABLE`);
+        onGatewayGone(gateway);
+      },
     });
   } catch (err) {
     log.warn(

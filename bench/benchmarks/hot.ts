@@ -55,7 +55,11 @@ export async function hot(ctx: Context): Promise<void> {
     { name: 'one gateway', gateways: 1, levels },
     { name: 'two gateways', gateways: 2, levels: ctx.quick ? [200] : [10, 200, 1_000] },
   ];
-  if (ctx.baselineDist) variants.push({ name: 'baseline (one gateway)', dist: ctx.baselineDist, gateways: 1, levels: ctx.quick ? [1, 10, 200] : [1, 10, 200] });
+  if (ctx.baselineDist) {
+    variants.push({ name: 'baseline (one gateway)', dist: ctx.baselineDist, gateways: 1, levels: ctx.quick ? [1, 10, 200] : [1, 10, 200] });
+    // The build before concert ownership raced its two gateways for the concert's sequence.
+    variants.push({ name: 'baseline (two gateways)', dist: ctx.baselineDist, gateways: 2, levels: ctx.quick ? [200] : [200, 1_000] });
+  }
   const durationMs = ctx.quick ? 2_000 : 3_000;
   const warmupMs = 500;
   ctx.log(`hot concert: ${variants.map((v) => `${v.name} at ${v.levels.join('/')}`).join('; ')} clients, ${ctx.runs} run(s)`);
@@ -169,6 +173,7 @@ function hotRows(variants: Variant[], results: Map<string, Level[]>, ceilings: C
       rows.push({ benchmark: 'hot', setting: variant.name, measure: `${clients} clients: gateway CPU per booking`, value: median(rs.map((r) => r.cpuPerBookingUs)), unit: 'µs' });
     }
   }
+  rows.push(...ownershipRows(variants, of));
   const baseline = variants.findIndex((v) => v.dist);
   if (baseline >= 0) {
     const ours = median(of(0, 1).map((r) => r.latency.p50));
@@ -177,6 +182,36 @@ function hotRows(variants: Variant[], results: Map<string, Level[]>, ceilings: C
     rows.push({ benchmark: 'hot', setting: 'vs baseline', measure: '1 client: hold+book p50, this build (ceiling: baseline\'s)', value: ours, unit: 'ms', ceiling: theirs, ratio: ours / theirs, target: '≤ 1.1 × baseline', holds: ours <= theirs * 1.1 });
   } else {
     rows.push({ benchmark: 'hot', setting: 'vs baseline', measure: '1 client: hold+book p50 (no --baseline: not compared)', value: median(of(0, 1).map((r) => r.latency.p50)), unit: 'ms', target: 'no worse than before (run with --baseline)' });
+  }
+  return rows;
+}
+
+/**
+ * Concert ownership's targets (issue 18): two gateways sharing the clients of one hot concert
+ * sell at least 1.6 × what the build before ownership sold with two, and no less than 0.9 × one
+ * gateway, each ratio taken run by run (the same NATS, the same minutes); p99 ≤ 150 ms at 200
+ * clients, ≤ 400 ms at 1,000.
+ */
+function ownershipRows(variants: Variant[], of: (v: number, clients: number) => Level[]): Row[] {
+  const one = variants.findIndex((v) => v.name === 'one gateway');
+  const two = variants.findIndex((v) => v.name === 'two gateways');
+  const oldTwo = variants.findIndex((v) => v.name === 'baseline (two gateways)');
+  const perRun = (a: Level[], b: Level[]) => median(a.flatMap((r, i) => (b[i] ? [r.bookingsPerSec / b[i]!.bookingsPerSec] : [])));
+  const rows: Row[] = [];
+  const at200 = of(two, 200);
+  if (at200.length === 0) return rows;
+  const vsOne = perRun(at200, of(one, 200));
+  rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways ÷ one gateway, 200 clients, bookings/s', value: vsOne, unit: '×', target: '≥ 0.9', holds: vsOne >= 0.9 });
+  if (oldTwo >= 0) {
+    const vsOld = perRun(at200, of(oldTwo, 200));
+    rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways ÷ baseline two gateways, 200 clients, bookings/s', value: vsOld, unit: '×', target: '≥ 1.6', holds: vsOld >= 1.6 });
+  }
+  const p99at200 = median(at200.map((r) => r.latency.p99));
+  rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways, 200 clients: p99', value: p99at200, unit: 'ms', target: '≤ 150 ms', holds: p99at200 <= 150 });
+  const at1000 = of(two, 1_000);
+  if (at1000.length > 0) {
+    const p99 = median(at1000.map((r) => r.latency.p99));
+    rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways, 1,000 clients: p99', value: p99, unit: 'ms', target: '≤ 400 ms', holds: p99 <= 400 });
   }
   return rows;
 }

@@ -39,6 +39,8 @@ export { NoSuchGateway };
 
 export class Forwarding {
   private stopServing?: () => Promise<void>;
+  /** The commands waiting on each gateway's answer: failed at once if that gateway is gone. */
+  private readonly waiting = new Map<string, Set<(err: GuichetError) => void>>();
 
   constructor(
     private readonly link: ForwardLink,
@@ -65,18 +67,40 @@ export class Forwarding {
   async forward(owner: string, concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome> {
     const request = encodeRequest({ concert, command, deadline: deadline - DEADLINE_MARGIN_MS, rules });
     let reply: Reply;
+    let fail!: (err: GuichetError) => void;
+    const gone = new Promise<never>((_, reject) => (fail = reject));
+    const waiting = this.waiting.get(owner) ?? new Set();
+    this.waiting.set(owner, waiting.add(fail));
     try {
-      reply = decodeReply(await this.link.request(owner, request, deadline - this.local.now()));
+      reply = decodeReply(await Promise.race([this.link.request(owner, request, deadline - this.local.now()), gone]));
     } catch (err) {
+      if (err instanceof GuichetError) throw err;
       if (err instanceof NoSuchGateway) throw err;
       if (err instanceof ForwardTimeout) {
         throw new GuichetError('UNAVAILABLE', 'the gateway deciding for this concert did not answer in time; try again', { cause: err });
       }
       throw new GuichetError('UNAVAILABLE', `cannot reach the gateway deciding for this concert (${(err as Error).message}); try again`, { cause: err });
+    } finally {
+      waiting.delete(fail);
+      if (waiting.size === 0 && this.waiting.get(owner) === waiting) this.waiting.delete(owner);
     }
     if ('error' in reply) throw reply.error;
     const state = await this.local.appliedThrough(concert, reply.seq, deadline);
     return { events: reply.events, state };
+  }
+
+  /**
+   * The gateway's lease ran out (it died, froze or lost NATS): its answers will not come in
+   * time, so the commands waiting on it are answered UNAVAILABLE now rather than at their
+   * deadline. One it did run is like an append whose acknowledgement was lost; one it runs when
+   * it wakes, before that deadline, is too (the client was told it may have happened).
+   */
+  gatewayGone(gateway: string): void {
+    const waiting = this.waiting.get(gateway);
+    if (!waiting) return;
+    this.waiting.delete(gateway);
+    const error = new GuichetError('UNAVAILABLE', 'the gateway deciding for this concert stopped answering; try again');
+    for (const fail of waiting) fail(error);
   }
 
   private async answer(bytes: Uint8Array): Promise<Uint8Array> {

@@ -176,9 +176,10 @@ function storedEvents(events: readonly EventEnvelope[], lastSeq: number): Stored
  * previous ones leave: as many as the batch policy says, and no more events than a batch takes.
  * Commands answered at once (see the file's comment) are not members of the group.
  */
-function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'pending'> {
+function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'pending' | 'expiryBackoffUntil'> {
   const { mailbox, rules, ports } = context;
   const now = ports.now();
+  const expiryBackoffUntil = mailDueExpiries(context, now);
   const at = new Date(now).toISOString();
   const concert = context.state.concert;
   const group: Member[] = [];
@@ -226,7 +227,30 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     pending.push(...events);
     if (take > 0 && mailbox.length > 0) draft = evolveAll(draft, events);
   }
-  return { group, pending };
+  return { group, pending, expiryBackoffUntil };
+}
+
+/** The most expired holds released in one group when they are due while commands wait. */
+const EXPIRIES_PER_GROUP = 32;
+
+function expiryRequest(): Request {
+  return { command: { type: 'ReleaseExpired' }, deadline: Number.POSITIVE_INFINITY, resolve: () => undefined, reject: () => undefined };
+}
+
+/**
+ * Holds that ran out while commands keep coming: their releases go first into the group being
+ * decided (each releases one hold, against the releases before it). The timer of `ready` never
+ * fires under a steady load, since `ready` is left at once for the next command: an owner busy
+ * with a rush released the holds of a killed gateway's clients 3-4 s late, one per lull.
+ * Returns the expiry back-off to keep (set when releases were mailed; cleared once stored).
+ */
+function mailDueExpiries(context: ConcertContext, now: number): number {
+  const { mailbox, ports, expiryBackoffUntil } = context;
+  if (now < expiryBackoffUntil || ports.decidesExpiry?.() === false) return expiryBackoffUntil;
+  const next = nextExpiry(context.state);
+  if (next === undefined || next > now) return expiryBackoffUntil;
+  mailbox.unshift(...Array.from({ length: EXPIRIES_PER_GROUP }, expiryRequest));
+  return now + EXPIRY_RETRY_MS;
 }
 
 export const concertMachine = setup({
@@ -298,12 +322,7 @@ export const concertMachine = setup({
     mailExpiry: assign(({ context }) => {
       // Not this gateway's to write: looked at again in a moment, in case it becomes the owner.
       if (context.ports.decidesExpiry?.() === false) return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
-      context.mailbox.push({
-        command: { type: 'ReleaseExpired' },
-        deadline: Number.POSITIVE_INFINITY,
-        resolve: () => undefined,
-        reject: () => undefined,
-      });
+      context.mailbox.push(expiryRequest());
       return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
     }),
     decideGroup: assign(({ context }) => decideGroup(context)),

@@ -18,14 +18,26 @@
  */
 import { preferredOwner } from './placement.js';
 
+/** An entry of the bucket as a watch reports it (src/events/owners-bucket.ts). */
+export interface OwnersEntry {
+  key: string;
+  /** Undefined: deleted by its writer, or expired. */
+  value: string | undefined;
+  revision: number;
+  /** Gone because it was not renewed in time. */
+  expired: boolean;
+}
+
 /** The bucket as ownership needs it (OwnersBucket; in memory in tests). */
 export interface OwnersStore {
-  watch(onEntry: (entry: { key: string; value: string | undefined; revision: number }) => void, onEnd: (err?: unknown) => void): Promise<() => void>;
+  watch(onEntry: (entry: OwnersEntry) => void, onEnd: (err?: unknown) => void): Promise<() => void>;
   /** Revision written, or undefined when the key has a live entry. */
   create(key: string, value: string): Promise<number | undefined>;
   /** Revision written, or undefined when the key is no longer at `revision`. */
   update(key: string, value: string, revision: number): Promise<number | undefined>;
   release(key: string, revision: number): Promise<boolean>;
+  /** The key's live entry's revision, if it has one. */
+  revisionOf(key: string): Promise<number | undefined>;
   /** Opens the bucket again (made anew if a NATS restart lost it). */
   reopen?(): Promise<void>;
 }
@@ -82,6 +94,8 @@ export interface OwnershipOptions {
   onProblem?: (message: string) => void;
   /** A concert's owner changed in this gateway's view (undefined: none). */
   onOwner?: (concert: string, owner: string | undefined) => void;
+  /** Another gateway's presence ran out (not renewed in time: it died, froze or lost NATS). */
+  onGatewayGone?: (gateway: string) => void;
 }
 
 export class Ownership {
@@ -91,6 +105,8 @@ export class Ownership {
   /** Concert → the revision of the lease this gateway wrote last. */
   private readonly mine = new Map<string, number>();
   private readonly freeSince = new Map<string, number>();
+  /** The concerts whose lease this process has written (taken or released) at least once. */
+  private readonly touched = new Set<string>();
   private presence?: number;
   private timer?: NodeJS.Timeout;
   private stopWatch?: () => void;
@@ -147,23 +163,38 @@ export class Ownership {
     this.stopWatch?.();
   }
 
+  /** Watches the bucket from its current entries; what was known before is forgotten (it may be another bucket now). */
   private async watch(): Promise<void> {
+    this.live.clear();
+    this.owners.clear();
     this.stopWatch = await this.options.store.watch(
       (entry) => this.heard(entry),
       (err) => {
-        if (this.stopped) return;
         this.problem(`the watch on guichet_owners ended${err ? ` (${(err as Error).message})` : ''}; watching again`);
-        setTimeout(() => void this.watch().catch((e: Error) => this.problem(`cannot watch guichet_owners: ${e.message}`)), 1_000).unref();
+        this.watchAgain();
       },
     );
   }
 
-  private heard({ key, value, revision }: { key: string; value: string | undefined; revision: number }): void {
+  /** In a second, and again until it works (a NATS restarted without the bucket: renewals make it anew). */
+  private watchAgain(): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      this.watch().catch((err: Error) => {
+        this.problem(`cannot watch guichet_owners: ${err.message}`);
+        this.watchAgain();
+      });
+    }, 1_000).unref();
+  }
+
+  private heard({ key, value, revision, expired }: OwnersEntry): void {
     if (key.startsWith(GATEWAY_KEY)) {
       const gateway = key.slice(GATEWAY_KEY.length);
       if (value !== undefined) this.live.add(gateway);
       else {
-        this.live.delete(gateway);
+        // Expired, not withdrawn: it stopped answering (a gateway that stops in good order still
+        // answers what it was sent).
+        if (this.live.delete(gateway) && expired && gateway !== this.self) this.options.onGatewayGone?.(gateway);
         // This gateway's own presence ran out (it was paused): written anew on the next renewal.
         if (gateway === this.self && this.presence !== undefined && revision > this.presence) this.presence = undefined;
       }
@@ -173,6 +204,12 @@ export class Ownership {
       if (value !== undefined) {
         this.owners.set(concert, { gateway: value, revision });
         this.freeSince.delete(concert);
+        // Its own id on a lease it never wrote: its previous run's (a restart with the same
+        // --gateway-id within a lease). Kept and renewed, so the concert does not wait for it to expire.
+        if (value === this.self && !this.touched.has(concert) && !this.mine.has(concert) && this.presence !== undefined) {
+          this.touched.add(concert);
+          this.mine.set(concert, revision);
+        }
         const mine = this.mine.get(concert);
         // Someone else wrote after this gateway's last renewal: it took the concert over.
         if (mine !== undefined && value !== this.self && revision > mine) this.mine.delete(concert);
@@ -225,6 +262,7 @@ export class Ownership {
     const { store } = this.options;
     await Promise.all([
       ...take.map(async (concert) => {
+        this.touched.add(concert);
         const revision = await store.create(CONCERT_KEY + concert, this.self);
         if (revision === undefined || this.stopped) return;
         const before = this.ownerOf(concert);
@@ -236,6 +274,7 @@ export class Ownership {
       ...release.map(async (concert) => {
         const revision = this.mine.get(concert);
         if (revision === undefined) return;
+        this.touched.add(concert);
         this.mine.delete(concert);
         await store.release(CONCERT_KEY + concert, revision);
       }),
@@ -260,7 +299,25 @@ export class Ownership {
     const value = new Date(this.now()).toISOString();
     let revision = this.presence === undefined ? undefined : await store.update(key, value, this.presence);
     revision ??= await store.create(key, value);
+    if (revision === undefined && this.presence === undefined) {
+      // A live entry under this id that this process did not write: its previous run's (gateway
+      // ids are unique among running gateways). Taken over at once rather than waited out.
+      const previous = await store.revisionOf(key);
+      if (previous !== undefined) revision = await store.update(key, value, previous);
+    }
+    const first = this.presence === undefined && revision !== undefined;
     this.presence = revision;
+    if (first) this.adoptPrevious();
+  }
+
+  /** The leases under this id that the watch reported before this process could say it was alive. */
+  private adoptPrevious(): void {
+    for (const [concert, { gateway, revision }] of this.owners) {
+      if (gateway === this.self && !this.touched.has(concert) && !this.mine.has(concert)) {
+        this.touched.add(concert);
+        this.mine.set(concert, revision);
+      }
+    }
   }
 
   private async renewLeases(): Promise<void> {

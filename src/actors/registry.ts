@@ -224,11 +224,14 @@ export class Registry {
     });
   }
 
-  /** The concert's state once it includes stream sequence `seq`, or at `deadline` the state it has then. */
+  /**
+   * The concert's state once it includes stream sequence `seq`; UNAVAILABLE if it does not by
+   * `deadline` (the follower is behind: the decision was taken, this gateway cannot show it yet).
+   */
   private appliedThrough(concert: string, seq: number, deadline: number): Promise<ConcertState> {
     const state = () => this.states.get(concert)!;
     if ((this.appliedSeqs.get(concert) ?? 0) >= seq) return Promise.resolve(state());
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const waiting = this.waiters.get(concert) ?? [];
       this.waiters.set(concert, waiting);
       const waiter = {
@@ -238,11 +241,10 @@ export class Registry {
           resolve(state());
         },
       };
-      // The follower is behind (NATS slow to deliver): answer with what this gateway has.
       const timer = setTimeout(() => {
         const i = waiting.indexOf(waiter);
         if (i >= 0) waiting.splice(i, 1);
-        resolve(state());
+        reject(new GuichetError('UNAVAILABLE', 'this gateway has not yet heard the decision from the event log; try again'));
       }, Math.max(0, deadline - this.now()));
       waiting.push(waiter);
     });
@@ -267,6 +269,11 @@ export class Registry {
 
   /** Whether a reference was ever issued (live or cancelled), as far as this gateway has seen. */
   isReferenceTaken = (reference: string): boolean => this.references.isTaken(reference);
+
+  /** A gateway is gone (its presence ran out): commands forwarded to it are answered UNAVAILABLE now. */
+  gatewayGone(gateway: string): void {
+    this.forwarding?.gatewayGone(gateway);
+  }
 
   /** Listens to every event applied, in stream order per concert. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void {

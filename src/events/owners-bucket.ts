@@ -22,6 +22,8 @@ export interface OwnersEntry {
   key: string;
   value: string | undefined;
   revision: number;
+  /** Gone because it was not renewed in time (the server's marker), not deleted by its writer. */
+  expired: boolean;
 }
 
 export interface OwnersBucketOptions {
@@ -65,7 +67,8 @@ export class OwnersBucket {
     void (async () => {
       try {
         for await (const e of watcher) {
-          onEntry({ key: e.key, value: e.operation === 'PUT' ? e.string() : undefined, revision: e.revision });
+          // The client library reports the server's expiry marker (Nats-Marker-Reason: MaxAge) as PURGE.
+          onEntry({ key: e.key, value: e.operation === 'PUT' ? e.string() : undefined, revision: e.revision, expired: e.operation === 'PURGE' });
         }
         if (!stopped) onEnd();
       } catch (err) {
@@ -86,6 +89,12 @@ export class OwnersBucket {
   /** Writes `value` if the key is still at `revision`; the new revision, or undefined when it moved. */
   update(key: string, value: string, revision: number): Promise<number | undefined> {
     return this.kv.update(key, value, revision).catch(conflictAsUndefined);
+  }
+
+  /** The revision of the key's live entry, if it has one. */
+  async revisionOf(key: string): Promise<number | undefined> {
+    const entry = await this.kv.get(key);
+    return entry && entry.operation === 'PUT' ? entry.revision : undefined;
   }
 
   /** Deletes the entry if it is still at `revision` (a hand-over); false when it moved. */

@@ -102,7 +102,7 @@ interface Answer {
   readonly answered: boolean;
 }
 
-function start(options: { capacity?: number; batching?: BatchPolicy; state?: ConcertState; lastSeq?: number } = {}): Harness {
+function start(options: { capacity?: number; batching?: BatchPolicy; state?: ConcertState; lastSeq?: number; decidesExpiry?: () => boolean } = {}): Harness {
   const log = new MemoryLog();
   const clock = new SimulatedClock();
   clock.set(T0);
@@ -115,6 +115,7 @@ function start(options: { capacity?: number; batching?: BatchPolicy; state?: Con
     now: () => clock.now(),
     newId: () => `e${++ids}`,
     source: 'gw-test',
+    ...(options.decidesExpiry ? { decidesExpiry: options.decidesExpiry } : {}),
   };
   const state = options.state ?? initialState(CONCERT, options.capacity ?? 20);
   const actor = createActor(concertMachine, {
@@ -435,6 +436,52 @@ Time('a hold that runs out is released by the actor (reason expired) on time', a
   const last = h.log.stored.at(-1)!;
   assert.equal([last.type, last.data.seat, last.type === 'SeatReleased' && last.data.reason], ['SeatReleased', 4, 'expired']);
   assert.is(seatOf(h.actor.getSnapshot().context.state, 4).kind, 'free');
+});
+
+Time('holds that run out while commands keep the actor busy are released in the next group, before its commands', async () => {
+  const h = start();
+  for (const seat of [1, 2, 3]) {
+    h.send(hold(seat));
+    h.log.settleNext();
+    await settle();
+  }
+  h.clock.increment(1_000);
+  h.send(hold(10)); // in flight while the three run out: the actor never rests in `ready`
+  await settle();
+  h.clock.increment(HOLD_MS - 1_000);
+  h.send(hold(11));
+  await settle();
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked.at(-1), { events: 4, expectedLastSeq: 4 }, 'three releases and the waiting hold, in one batch');
+  h.log.settleNext();
+  await settle();
+  const last = h.log.stored.slice(-4).map((e) => [e.type, e.data.seat, e.type === 'SeatReleased' ? e.data.reason : e.data.hold]);
+  assert.equal(last, [
+    ['SeatReleased', 1, 'expired'],
+    ['SeatReleased', 2, 'expired'],
+    ['SeatReleased', 3, 'expired'],
+    ['SeatHeld', 11, 'h11'],
+  ]);
+});
+
+Time('an actor that does not decide its concert (another gateway owns it) writes no expiry release, until it does', async () => {
+  let owner = false;
+  const h = start({ decidesExpiry: () => owner });
+  h.send(hold(4));
+  h.log.settleNext();
+  await settle();
+  h.clock.increment(HOLD_MS + 5_000);
+  await settle();
+  assert.is(h.log.asked.length, 1, 'nothing written while another gateway owns the concert');
+  assert.is(seatOf(h.actor.getSnapshot().context.state, 4).kind, 'held');
+  owner = true;
+  h.clock.increment(1_000); // looked at again every second
+  await settle();
+  assert.is(h.log.asked.length, 2);
+  h.log.settleNext();
+  await settle();
+  assert.equal([h.log.stored.at(-1)!.type, h.log.stored.at(-1)!.data.seat], ['SeatReleased', 4]);
 });
 
 Time('the hold that would run out first is booked: the timer waits for the next one', async () => {

@@ -125,4 +125,26 @@ Ownership('a gateway that joins takes the concerts placed on it from the one tha
   assert.equal(ctx.b.ownership!.owned.sort(), CATALOG.filter((_, i) => owners[i] === 'gw-b').map((c) => c.id).sort());
 });
 
+Ownership("a gateway that stops renewing its leases (cut off from NATS) loses its concerts to the other within about one lease", async (ctx) => {
+  const owners = await placed(ctx);
+  const concert = CATALOG[owners.indexOf('gw-a')]!.id;
+  const cut = Date.now();
+  await ctx.a.nc.close(); // no renewal, no hand-over: only the server's expiry can tell
+  const moved = await eventually(
+    () => CATALOG.map((c) => ctx.b.ownership!.ownerOf(c.id)),
+    (seen) => seen.every((o) => o === 'gw-b'),
+    6_000,
+  ).then(() => Date.now() - cut);
+  // The lease is 2 s; the server drops an entry within about a second after it is due.
+  assert.ok(moved >= 1_000 && moved < 4_500, `moved after ${moved} ms`);
+  const c = await client(ctx.b);
+  try {
+    await c.request('HOLD', concert, 2);
+    const last = await ctx.b.store.readConcert(concert, 0);
+    assert.is(last.at(-1)!.source, 'gw-b');
+  } finally {
+    c.close();
+  }
+});
+
 Ownership.run();

@@ -14,6 +14,7 @@ import type { Guichet } from '../../src/guichet.js';
 import type { GuichetClient, SeatEvent } from '../../src/cli/client.js';
 import { connectNats } from '../../src/nats-connection.js';
 import { encodeEvent } from '../../src/events/envelope.js';
+import { seatAt } from '../../src/actors/concert.js';
 import { MAIN_JS } from '../support/process.js';
 import { client, startNats, startNode, type TestNats } from '../support/guichet.js';
 import type { Role } from '../support/nats.js';
@@ -120,6 +121,22 @@ Roles('a reader cannot write a snapshot or the catalog record, nor the look-up c
       assert.match(message, /Permissions Violation/, subject);
     }
   });
+});
+
+Roles("a reader cannot send a gateway a command, answer one for a gateway, nor take a concert's lease", async ({ nats, node }) => {
+  const before = await lastSeq(nats);
+  await withRole(nats, 'reader', async (nc) => {
+    // A forged HOLD sent straight to the gateway's forwarding subject, as another gateway would.
+    const command = JSON.stringify({ concert: 'c1', deadline: Date.now() + 5_000, rules: { holdMs: 1e9, maxSeats: 100 }, command: { type: 'Hold', hold: ulid(), holder: 'mallory', seats: [3] }, layout: true });
+    assert.match(await refused(nc.request(`guichet.forward.${node.gatewayId}`, command, { timeout: 2_000 })), /Permissions Violation for Publish to "guichet.forward/);
+    // A forged answer on an inbox (the reader may subscribe to _INBOX.> for its own replies, not publish there).
+    assert.match(await refused(nc.request('_INBOX.forged', '{"seq":1,"events":[]}', { timeout: 2_000 })), /Permissions Violation for Publish to "_INBOX.forged"/);
+    const message = await refused(jetstream(nc).publish('$KV.guichet_owners.concerts.c1', 'gw-mallory', { timeout: 2_000 }));
+    assert.match(message, /Permissions Violation/);
+  });
+  assert.is(await lastSeq(nats), before, 'nothing stored');
+  assert.is(seatAt(node.registry.state('c1')!, 3)?.kind, 'free');
+  assert.is(node.ownership!.ownerOf('c1'), node.gatewayId, 'the gateway still owns its concert');
 });
 
 for (const role of ['gateway', 'reader'] as const) {
