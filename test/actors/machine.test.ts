@@ -456,7 +456,7 @@ Time('holds that run out while commands keep the actor busy are released in the 
   assert.equal(h.log.asked.at(-1), { events: 4, expectedLastSeq: 4 }, 'three releases and the waiting hold, in one batch');
   h.log.settleNext();
   await settle();
-  const last = h.log.stored.slice(-4).map((e) => [e.type, e.data.seat, e.type === 'SeatReleased' ? e.data.reason : e.data.hold]);
+  const last = h.log.stored.slice(-4).map((e) => [e.type, e.data.seat, e.type === 'SeatReleased' ? e.data.reason : e.type === 'SeatHeld' ? e.data.hold : '']);
   assert.equal(last, [
     ['SeatReleased', 1, 'expired'],
     ['SeatReleased', 2, 'expired'],
