@@ -83,6 +83,8 @@ export interface ReplayHandlers {
   onLoaded(replayed: Map<string, Replayed>): void;
   /** An event after the replay, for its concert's actor. */
   onLive(event: StoredEvent): void;
+  /** After the replay: a message of `subject` at `seq` the actors have already (not decoded). */
+  skipLive?(subject: string, seq: number): boolean;
   /** The consumer's position in the stream, replayed or live. */
   onPosition(seq: number): void;
   onInvalid?: (seq: number, error: Error) => void;
@@ -124,6 +126,7 @@ export async function replayThenFollow(store: EventStore, fold: ReplayFold, unti
       else if (fold.fold(event)) handlers.onFolded(event);
     },
     onInvalid: (seq, err) => handlers.onInvalid?.(seq, err),
+    ...(handlers.skipLive ? { skip: (subject: string, seq: number) => !loading && handlers.skipLive!(subject, seq) } : {}),
     onPosition: (seq) => {
       handlers.onPosition(seq);
       if (seq <= untilSeq) handlers.onProgress?.(seq, untilSeq);

@@ -140,6 +140,12 @@ export interface FollowOptions {
   onInvalid?: (seq: number, error: Error) => void;
   /** Called after each message with its sequence and how many the consumer still has to deliver. */
   onPosition?: (seq: number, pending: number) => void;
+  /**
+   * A message its reader already has (by subject and stream sequence): not decoded, nor given
+   * to `onEvent` (a gateway hears its own appends back from the stream; decoding them only to
+   * drop them was a good part of its CPU per booking). Its position is still told.
+   */
+  skip?: (subject: string, seq: number) => boolean;
 }
 
 export interface Following {
@@ -602,6 +608,10 @@ export class EventStore {
 
 function deliver(msg: JsMsg, options: FollowOptions): void {
   const seq = msg.seq;
+  if (options.skip?.(msg.subject, seq)) {
+    options.onPosition?.(seq, msg.info.pending);
+    return;
+  }
   try {
     const event = decodeEvent(msg.data);
     options.onEvent({ ...event, seq });
