@@ -117,11 +117,26 @@ async function waitFor(what: string, ms: number, ok: () => boolean): Promise<voi
 interface BookMark {
   at: number;
   gateway: string;
+  worker: number;
+}
+
+/** A BOOK refused NO_SUCH_HOLD although its hold, told to the worker, was live until the refusal came. */
+interface WrongRefusal {
+  hold: string;
+  gateway: string;
+  sentAt: number;
+  answeredAt: number;
+  expiresAt: number;
 }
 
 /** A booking load whose successful BOOKs are timed, worker w on gateways[w % n]. */
 async function timedLoad(gateways: GatewayProcess[], options: { durationMs: number; boundMs?: number }) {
   const marks: BookMark[] = [];
+  const wrongRefusals: WrongRefusal[] = [];
+  // Each worker books the hold it was told last (HOLD then BOOK, one request at a time).
+  const lastHold = new Map<number, { hold: string; expiresAt: number }>();
+  /** The messages of UNAVAILABLE and INTERNAL replies, by gateway and verb. */
+  const failures: Counts = {};
   const started = Date.now();
   const load = await runBookingLoad({
     ports: gateways.map((g) => g.port),
@@ -133,11 +148,21 @@ async function timedLoad(gateways: GatewayProcess[], options: { durationMs: numb
     abandonEvery: 7,
     boundMs: options.boundMs ?? BOUND_MS,
     onSettled: (verb, r, sentAt, worker) => {
-      if (verb === 'BOOK' && r.ok) marks.push({ at: sentAt + r.ms, gateway: gateways[worker % gateways.length]!.gatewayId });
+      const gateway = gateways[worker % gateways.length]!.gatewayId;
+      if (verb === 'HOLD' && r.ok) {
+        const { hold, expiresAt } = r.value as { hold: string; expiresAt: string };
+        lastHold.set(worker, { hold, expiresAt: Date.parse(expiresAt) });
+      }
+      if (verb === 'BOOK' && r.ok) marks.push({ at: sentAt + r.ms, gateway, worker });
+      if (!r.ok && (r.code === 'UNAVAILABLE' || r.code === 'INTERNAL')) tally([`${gateway} ${verb} ${r.code}: ${r.message.replace(/\b[0-9A-Z]{26}\b/g, '<id>')}`], failures);
+      const told = lastHold.get(worker);
+      if (verb === 'BOOK' && !r.ok && r.code === 'NO_SUCH_HOLD' && told && sentAt + r.ms < told.expiresAt) {
+        wrongRefusals.push({ hold: told.hold, gateway, sentAt, answeredAt: sentAt + r.ms, expiresAt: told.expiresAt });
+      }
     },
   });
   marks.sort((x, y) => x.at - y.at);
-  return { load, marks, started, ended: started + options.durationMs };
+  return { load, marks, wrongRefusals, failures: sortedCounts(failures), started, ended: started + options.durationMs };
 }
 
 interface Pause {
@@ -160,6 +185,18 @@ function longestPause(marks: readonly BookMark[], started: number, ended: number
     if (b - a > best.ms) best = { ms: b - a, from: a, to: b };
   }
   return { ms: Math.round(best.ms), from: rel(best.from, started), to: rel(best.to, started) };
+}
+
+/** The longest stretch one worker went without a booking (a request waiting on a gateway that died or froze). */
+function longestWorkerStall(marks: readonly BookMark[], started: number, ended: number): string {
+  let worst = { ms: 0, from: 0, to: 0, gateway: '', worker: -1 };
+  const byWorker = new Map<number, BookMark[]>();
+  for (const m of marks) byWorker.set(m.worker, [...(byWorker.get(m.worker) ?? []), m]);
+  for (const [worker, own] of byWorker) {
+    const p = longestPause(own, started, ended);
+    if (p.ms > worst.ms) worst = { ...p, gateway: own[0]!.gateway, worker };
+  }
+  return `${worst.ms} ms, worker ${worst.worker} on ${worst.gateway} (from ${worst.from} s to ${worst.to} s)`;
 }
 
 const rel = (t: number, started: number): number => Math.round((t - started) / 100) / 10;
@@ -185,7 +222,7 @@ function codesOf(load: LoadResult, code: string): number {
  * be written), folds the log, compares it with what clients were told, and asks each gateway
  * for every reference told and for the seat map.
  */
-async function judgeLoad(nats: TestNats, gateways: GatewayProcess[], load: LoadResult) {
+async function judgeLoad(nats: TestNats, gateways: GatewayProcess[], load: LoadResult, wrongRefusals: readonly WrongRefusal[] = []) {
   const first = await readLog(nats.url);
   const lastExpiry = Math.max(0, ...first.filter((e) => e.type === 'SeatHeld').map((e) => Date.parse((e.data as { expiresAt: string }).expiresAt)));
   await sleep(Math.max(0, lastExpiry - Date.now()) + 2_000);
@@ -237,6 +274,7 @@ async function judgeLoad(nats: TestNats, gateways: GatewayProcess[], load: LoadR
     finalMap,
     lookups,
     allFound: found.every(Boolean),
+    wrongRefusals,
     maps: maps.map((m) => (m.ok ? m.value.map : `ERR ${m.ok ? '' : m.code}`)),
     figures: {
       'log events': sortedCounts(audit.byType),
@@ -251,6 +289,10 @@ async function judgeLoad(nats: TestNats, gateways: GatewayProcess[], load: LoadR
       'holds never ended': unended.length,
       'holds in the log no client was told of': untold.length,
       'their events (first 3)': untold.slice(0, 3).map(story),
+      'BOOKs of a live hold refused NO_SUCH_HOLD': wrongRefusals.length,
+      'those holds (first 3): through, sent/answered, then the log': wrongRefusals
+        .slice(0, 3)
+        .map((w) => `${w.gateway}, ${new Date(w.sentAt).toISOString().slice(11, 23)}/${new Date(w.answeredAt).toISOString().slice(11, 23)}: ${story(w.hold)}`),
       'expiry release lag ms p50/max': expiryLagMs.length ? `${Math.round(percentile(expiryLagMs, 50))}/${Math.round(Math.max(...expiryLagMs))}` : 'none',
       'held seats left on the map': (finalMap.match(/h/g) ?? []).length,
     },
@@ -267,6 +309,7 @@ function assertJudged(judged: Awaited<ReturnType<typeof judgeLoad>>, load: LoadR
   assert.is((judged.finalMap.match(/h/g) ?? []).length, 0, 'no seat is left held after the holds ran out');
   for (const map of judged.maps) assert.is(map, judged.finalMap, 'each gateway shows the seats the whole log folds to');
   assert.is(codesOf(load, 'INTERNAL'), 0, 'no request answered INTERNAL');
+  assert.equal(judged.wrongRefusals, [], 'no BOOK of a hold told and still live is refused NO_SUCH_HOLD');
   assert.is(load.codes.BOOK?.OK ?? 0, load.booked.size);
   assert.ok(load.booked.size > 100, 'bookings went through (else this proves nothing)');
   for (const g of gateways) assert.equal(g.errors, [], `${g.gatewayId} logged no error`);
@@ -322,9 +365,9 @@ Kill('kill -9 of the owner: the other takes the concert, nothing lost or sold tw
       t.restartedAt = Date.now();
     })();
     chaos.catch(() => undefined);
-    const { load, marks, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 8_000 });
+    const { load, marks, wrongRefusals, failures, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 8_000 });
     await chaos;
-    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load);
+    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load, wrongRefusals);
 
     const survivor = ctx.other.gatewayId;
     const downEvents = sourcesBetween(judged.log, t.killedAt, t.restartBeganAt);
@@ -342,9 +385,11 @@ Kill('kill -9 of the owner: the other takes the concert, nothing lost or sold tw
       'owner moves in guichet_owners (s: owner)': moves.map((m) => `${rel(m.at, started)}: ${m.owner ?? 'none'}`).join(', '),
       'take-over after the kill ms': takeOver ? takeOver.at - t.killedAt : 'never',
       ...loadFigures(load),
+      'UNAVAILABLE and INTERNAL replies, by gateway, verb and message': failures,
       'events written while the owner was down, by source': downEvents,
       "survivor's workers' bookings while the owner was down": survivorBooksWhileDown,
       'longest pause between two bookings, all workers': describePause(pauseAll),
+      'longest stretch one worker went without a booking': longestWorkerStall(marks, started, ended),
       "longest pause between two bookings, survivor's workers": describePause(pauseSurvivor),
       ...judged.figures,
       'gateway errors logged': errorLines([ctx.owner, ctx.other]),
@@ -386,9 +431,9 @@ Freeze('SIGSTOP of the owner for 5 s: the other takes over, two believe they own
     })();
     chaos.catch(() => undefined);
     // Requests of the frozen gateway's workers (and those forwarded to it) wait for it.
-    const { load, marks, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 11_000, boundMs: BOUND_MS + FROZEN_MS });
+    const { load, marks, wrongRefusals, failures, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 11_000, boundMs: BOUND_MS + FROZEN_MS });
     await chaos;
-    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load);
+    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load, wrongRefusals);
 
     const frozen = ctx.owner.gatewayId;
     const other = ctx.other.gatewayId;
@@ -410,10 +455,12 @@ Freeze('SIGSTOP of the owner for 5 s: the other takes over, two believe they own
       'owner moves in guichet_owners (s: owner)': moves.map((m) => `${rel(m.at, started)}: ${m.owner ?? 'none'}`).join(', '),
       'take-over after the freeze ms': takeOver ? takeOver.at - t.stoppedAt : 'never',
       ...loadFigures(load),
+      'UNAVAILABLE and INTERNAL replies, by gateway, verb and message': failures,
       'events written during the freeze, by source': frozenEvents,
       'events written from the resume until the concert settled, by source': overlap,
       'bookings answered after the resume (+0.5 s), by gateway': { [frozen]: afterCont(frozen), [other]: afterCont(other) },
       'longest pause between two bookings, all workers': describePause(pauseAll),
+      'longest stretch one worker went without a booking': longestWorkerStall(marks, started, ended),
       "longest pause between two bookings, the other gateway's workers": describePause(pauseOther),
       ...judged.figures,
       'gateway errors logged': errorLines([ctx.owner, ctx.other]),
@@ -467,9 +514,9 @@ Join('a joiner takes the concert and hands it back when it stops; nothing lost o
       t.stoppedAt = Date.now();
     })();
     chaos.catch(() => undefined);
-    const { load, marks, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 9_000 });
+    const { load, marks, wrongRefusals, failures, started, ended } = await timedLoad([ctx.owner, ctx.other], { durationMs: 9_000 });
     await chaos;
-    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load);
+    const judged = await judgeLoad(ctx.nats, [ctx.owner, ctx.other], load, wrongRefusals);
 
     const moves = ctx.owners.moves(CONCERT, started);
     const taken = moves.find((m) => m.owner === joinerName);
@@ -487,12 +534,14 @@ Join('a joiner takes the concert and hands it back when it stops; nothing lost o
       'join began / listening / stop began / stopped at s': [t.joinBeganAt, t.joinedAt, t.stopBeganAt, t.stoppedAt].map((x) => rel(x, started)).join(' / '),
       'owner moves in guichet_owners (s: owner)': moves.map((m) => `${rel(m.at, started)}: ${m.owner ?? 'none'}`).join(', '),
       ...loadFigures(load),
+      'UNAVAILABLE and INTERNAL replies, by gateway, verb and message': failures,
       'events written by the joiner': sortedCounts(tally(joinerEvents.map((e) => e.type))),
       'events written while the joiner owned the concert, by source': taken && given ? sourcesBetween(judged.log, taken.at, given.at) : 'n/a',
       'events written after the joiner stopped, by source': afterStop,
       'longest pause around the join (take-over ±1 s)': pauseJoin ? describePause(pauseJoin) : 'no move',
       'longest pause around the leave (hand-over ±1 s)': pauseLeave ? describePause(pauseLeave) : 'no move',
       'longest pause between two bookings, all workers': describePause(pauseAll),
+      'longest stretch one worker went without a booking': longestWorkerStall(marks, started, ended),
       ...judged.figures,
       'gateway errors logged': errorLines([ctx.owner, ctx.other, ...(joiner ? [joiner] : [])]),
     });
@@ -510,6 +559,9 @@ Join('a joiner takes the concert and hands it back when it stops; nothing lost o
     assert.ok(pauseLeave && pauseLeave.ms < PAUSE_LIMIT_MS, `pause around the leave ${pauseLeave?.ms} ms < ${PAUSE_LIMIT_MS}`);
     assert.ok(pauseAll.ms < PAUSE_LIMIT_MS, `longest pause ${pauseAll.ms} ms < ${PAUSE_LIMIT_MS}`);
     assert.equal(joiner?.errors ?? [], [], 'the joiner logged no error');
+    // A move made in good order costs no answer: nobody waits for a gateway that left.
+    assert.equal(failures, {}, 'no request answered UNAVAILABLE (or INTERNAL) across the join and the leave');
+    assert.ok(load.maxLatencyMs < PAUSE_LIMIT_MS, `the slowest request took ${Math.round(load.maxLatencyMs)} ms < ${PAUSE_LIMIT_MS}`);
   }),
 );
 
