@@ -49,7 +49,13 @@ export class ForwardLink {
       callback: (err, msg) => {
         if (err) return; // the subscription ended (permissions, close): requesters time out or find no responder
         const answered = handle(msg.data).then(
-          (reply) => void msg.respond(reply),
+          (reply) => {
+            try {
+              msg.respond(reply);
+            } catch {
+              // the connection closed meanwhile: the requester times out (the command may have run)
+            }
+          },
           () => undefined, // the handler answers its own errors; a throw here is a bug, and the requester times out
         );
         answering.add(answered);
