@@ -9,6 +9,11 @@
  * gateway have had their EVENT lines before the reply, exactly as when the gateway decides
  * itself. The owner's side: `serve` runs each forwarded command on the owner's actor.
  *
+ * A forwarded command carries how far the sender's copy of the concert goes, and the owner
+ * decides it only once its own copy goes as far: a concert that just changed owner (a gateway
+ * joined, left, or took over) is decided by a gateway that knows at least what the client was
+ * told, never refused for a hold or a booking the new owner has not read yet.
+ *
  * A forwarded command keeps its deadline (wall clock, less a margin: the owner gives up before
  * the sender does, so a late answer is never an OK the client was not given). No answer in time
  * is UNAVAILABLE: the command may have run, as when an append's acknowledgement is lost.
@@ -65,7 +70,8 @@ export class Forwarding {
    * did not answer in time, or NoSuchGateway when nobody listens for it (nothing was run).
    */
   async forward(owner: string, concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome> {
-    const request = encodeRequest({ concert, command, deadline: deadline - DEADLINE_MARGIN_MS, rules });
+    const after = this.local.appliedSeq(concert);
+    const request = encodeRequest({ concert, command, deadline: deadline - DEADLINE_MARGIN_MS, rules, after });
     let reply: Reply;
     let fail!: (err: GuichetError) => void;
     const gone = new Promise<never>((_, reject) => (fail = reject));
@@ -108,6 +114,8 @@ export class Forwarding {
     try {
       const request = decodeRequest(bytes, (c) => this.local.layout(c));
       concert = request.concert;
+      // What the sender had seen first (a new owner may not have read the last owner's events yet).
+      if (request.after > this.local.appliedSeq(concert)) await this.local.appliedThrough(concert, request.after, request.deadline);
       const outcome = await this.local.executeHere(concert, request.command, request.deadline, request.rules);
       const last = outcome.events.at(-1)?.seq ?? 0;
       return encodeReply({ seq: Math.max(last, this.local.appliedSeq(concert)), events: outcome.events });
@@ -124,6 +132,8 @@ interface Request {
   command: ConcertCommand;
   deadline: number;
   rules: ConcertRules;
+  /** The last stream sequence the sender's copy of the concert includes (0: none said). */
+  after: number;
 }
 
 type Reply = { seq: number; events: StoredEvent[] } | { error: GuichetError };
@@ -132,13 +142,13 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A command as JSON: its layout is left out (the owner has the same catalog) and put back there. */
-export function encodeRequest({ concert, command, deadline, rules }: Request): Uint8Array {
+export function encodeRequest({ concert, command, deadline, rules, after }: Request): Uint8Array {
   const { layout, ...rest } = command as ConcertCommand & { layout?: Layout };
-  return encoder.encode(JSON.stringify({ concert, deadline, rules, command: rest, layout: layout !== undefined }));
+  return encoder.encode(JSON.stringify({ concert, deadline, rules, after, command: rest, layout: layout !== undefined }));
 }
 
 export function decodeRequest(bytes: Uint8Array, layoutOf: (concert: string) => Layout | undefined): Request {
-  const raw = JSON.parse(decoder.decode(bytes)) as { concert?: unknown; deadline?: unknown; command?: unknown; layout?: unknown; rules?: Partial<ConcertRules> };
+  const raw = JSON.parse(decoder.decode(bytes)) as { concert?: unknown; deadline?: unknown; command?: unknown; layout?: unknown; rules?: Partial<ConcertRules>; after?: unknown };
   const { holdMs, maxSeats } = raw.rules ?? {};
   if (
     typeof raw.concert !== 'string' ||
@@ -153,7 +163,9 @@ export function decodeRequest(bytes: Uint8Array, layoutOf: (concert: string) => 
   const layout = layoutOf(raw.concert);
   if (!layout) throw new GuichetError('NO_SUCH_CONCERT', `no concert ${raw.concert}`);
   const command = (raw.layout === true ? { ...raw.command, layout } : raw.command) as ConcertCommand;
-  return { concert: raw.concert, deadline: raw.deadline, command, rules: { holdMs, maxSeats } };
+  // A sender that does not say how far it read (an older gateway): decided on this one's copy as it is.
+  const after = typeof raw.after === 'number' && Number.isSafeInteger(raw.after) && raw.after > 0 ? raw.after : 0;
+  return { concert: raw.concert, deadline: raw.deadline, command, rules: { holdMs, maxSeats }, after };
 }
 
 export function encodeReply(reply: Reply): Uint8Array {

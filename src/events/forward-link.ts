@@ -40,19 +40,35 @@ export class ForwardLink {
   /**
    * Answers every request on this gateway's subject with `handle`'s bytes, one request at a
    * time in arrival order as far as the handler is synchronous (it may answer out of order once
-   * it awaits). Returns the stop, which lets the requests already received be answered.
+   * it awaits). Returns the stop, which takes no more requests and resolves once those already
+   * received are answered (their handlers end by the requests' deadlines).
    */
   serve(gatewayId: string, handle: (request: Uint8Array) => Promise<Uint8Array>): () => Promise<void> {
+    const answering = new Set<Promise<void>>();
     const sub: Subscription = this.nc.subscribe(forwardSubject(gatewayId), {
       callback: (err, msg) => {
         if (err) return; // the subscription ended (permissions, close): requesters time out or find no responder
-        void handle(msg.data).then(
-          (reply) => msg.respond(reply),
+        const answered = handle(msg.data).then(
+          (reply) => {
+            try {
+              msg.respond(reply);
+            } catch {
+              // the connection closed meanwhile: the requester times out (the command may have run)
+            }
+          },
           () => undefined, // the handler answers its own errors; a throw here is a bug, and the requester times out
         );
+        answering.add(answered);
+        void answered.finally(() => answering.delete(answered));
       },
     });
-    return () => sub.drain();
+    return async () => {
+      // Draining hands the callback what had arrived; the callback only starts each answer, so
+      // wait for them too: a gateway that stopped before answering left its senders waiting
+      // until their deadline (10 s) for commands it had decided and stored.
+      await sub.drain();
+      await Promise.allSettled([...answering]);
+    };
   }
 
   /** Sends `request` to the gateway and resolves with its reply; rejects with NoSuchGateway or ForwardTimeout. */

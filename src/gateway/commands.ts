@@ -299,7 +299,14 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
     const id = written.length > 0 ? holdId : first?.kind === 'held' && first.holder === s.id ? first.hold : holdId;
     const seats = written.length > 0 ? written.map((d) => d.seat) : seatsOfHold(outcome.state, id);
     const held = seatAt(outcome.state, seats[0] ?? 0);
-    if (held?.kind !== 'held' || held.holder !== s.id) throw new GuichetError('INTERNAL', 'the hold was not recorded');
+    if (held?.kind !== 'held' || held.holder !== s.id) {
+      // Stored, then over before the answer: the gateway that decided it, or this one, was
+      // paused past its expiry (SIGSTOP, a long stall), and the release the concert's owner
+      // wrote meanwhile is already in the state the answer carries.
+      const ranOut = written.length > 0 && Date.parse(written[0]!.expiresAt) <= env.now();
+      if (ranOut) throw new GuichetError('HOLD_EXPIRED', `the seats were held (hold ${holdId}), but the hold ran out before it could be answered; hold them again`);
+      throw new GuichetError('INTERNAL', 'the hold was not recorded');
+    }
     if (id !== holdId) {
       s.holds.delete(holdId);
       limits.forget(s.addressKey, holdId);
