@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { newId } from './ids.js';
 import { Registry, type StartupReport } from './actors/registry.js';
+import type { BatchPolicy } from './actors/batching.js';
 import { ConcertSnapshots } from './actors/snapshot-store.js';
 import { SnapshotStream } from './events/snapshots.js';
 import { catalogDifferences, type Concert } from './catalog.js';
@@ -57,7 +58,14 @@ export interface GuichetOptions {
   idleTimeoutMs?: number;
   gateway?: Partial<GatewayOptions>;
   onReplayProgress?: (seq: number, untilSeq: number) => void;
+  /** What the start is doing now, for the readiness probe (src/ops/readiness.ts). */
+  onStartPhase?: (phase: StartPhase) => void;
+  /** When actors group commands (default: measured); the metrics wrap it to time appends (src/ops/metrics.ts). */
+  batching?: BatchPolicy;
 }
+
+/** The steps of a start after NATS has answered, as a readiness probe says them. */
+export type StartPhase = 'checking the stream' | 'replaying the log';
 
 export interface Guichet {
   gateway: Gateway;
@@ -96,6 +104,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         new Error(`cannot reach NATS at ${shownUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${redactedError(err).message}`, { cause: err }),
     },
   );
+  options.onStartPhase?.('checking the stream');
   const update = options.adminNats ? (config: StreamConfig) => updateAsAdmin(options.natsUrl, options.adminNats!, config) : undefined;
   try {
     const store = await openEventStore(nc, {
@@ -128,6 +137,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onReplayProgress: options.onReplayProgress,
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
+      ...(options.batching ? { batching: options.batching } : {}),
     });
     const failureBucket = await openFailureBucket(nc, options, log);
     void watchConnection(nc, registry, log);
@@ -142,6 +152,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         );
       },
     });
+    options.onStartPhase?.('replaying the log');
     const replay = await registry.start();
     // How far the log went, left for the next gateway with every snapshot round and at stop.
     const leaveMark = async () => {
