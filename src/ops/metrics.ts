@@ -1,13 +1,14 @@
 /**
  * The gateway's Prometheus metrics (prom-client), each in one place with its labels.
  *
- * What is counted as it happens costs one cached child's `inc`/`observe` per command and per
- * append, and nothing is allocated per command: label children are made once per verb and
- * result and kept. Everything else (connections, watchers, seats, lag) is read from the live
+ * What is counted as it happens (commands, appends, events) is kept in plain numbers
+ * (tallies.ts): per command a map look-up or two, an increment and a bucket found, nothing
+ * allocated; children are made once per verb and result and kept. Everything else (connections, watchers, seats, lag) is read from the live
  * node only when Prometheus scrapes. docs/operations.md, "Monitoring", says what each means
  * and what to alert on.
  */
-import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, FastHistogram } from './tallies.js';
 import type { BatchPolicy } from '../actors/batching.js';
 import { occupancy } from '../actors/concert.js';
 import type { Guichet } from '../guichet.js';
@@ -37,13 +38,13 @@ interface VerbMetrics {
 export class Metrics implements CommandObserver {
   readonly registry = new PromRegistry();
   private node?: Guichet;
-  private readonly commands: Counter<'verb' | 'result'>;
-  private readonly commandSeconds: Histogram<'verb'>;
-  private readonly lookupRefusals: Counter<'verb' | 'reason'>;
-  private readonly refusedConnections: Counter<'reason'>;
-  private readonly appendSeconds: Histogram<'kind'>;
-  private readonly appendEvents: Histogram;
-  private readonly eventsApplied: Counter;
+  private readonly commands: FastCounter;
+  private readonly commandSeconds: FastHistogram;
+  private readonly lookupRefusals: FastCounter;
+  private readonly refusedConnections: FastCounter;
+  private readonly appendSeconds: FastHistogram;
+  private readonly appendEvents: Timer;
+  private readonly eventsApplied: Child;
   private readonly replaySeconds: Gauge;
   private readonly replayedEvents: Gauge;
   private readonly byVerb = new Map<string, VerbMetrics>();
@@ -57,36 +58,25 @@ export class Metrics implements CommandObserver {
     const registers = [this.registry];
     const self = this;
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.commands = new Counter({ name: 'guichet_commands_total', help: 'Commands answered, by verb and result (OK or the ERR code)', labelNames: ['verb', 'result'], registers });
-    this.commandSeconds = new Histogram({
-      name: 'guichet_command_duration_seconds',
-      help: "Time from a command's turn on its connection to its reply, by verb",
-      labelNames: ['verb'],
-      buckets: COMMAND_BUCKETS,
-      registers,
-    });
-    this.lookupRefusals = new Counter({
-      name: 'guichet_lookup_refusals_total',
-      help: 'LOOKUP and CANCEL refused: NOT_FOUND (wrong reference or name), BAD_REFERENCE (check digit), RATE_LIMITED',
-      labelNames: ['verb', 'reason'],
-      registers,
-    });
-    this.refusedConnections = new Counter({ name: 'guichet_connections_refused_total', help: 'Connections refused before their session, by ERR code', labelNames: ['reason'], registers });
-    this.appendSeconds = new Histogram({
-      name: 'guichet_append_duration_seconds',
-      help: 'Time of a stored append to the TICKETS stream: plain (one event) or batch (an atomic batch)',
-      labelNames: ['kind'],
-      buckets: APPEND_BUCKETS,
-      registers,
-    });
-    this.appendEvents = new Histogram({ name: 'guichet_append_events', help: 'Events per stored append (1: a plain publish; more: an atomic batch)', buckets: BATCH_SIZE_BUCKETS, registers });
-    this.eventsApplied = new Counter({ name: 'guichet_events_applied_total', help: "Events applied to the concerts' states after the start-up replay, this gateway's and others'", registers });
+    const r = this.registry;
+    this.commands = new FastCounter(r, 'guichet_commands_total', 'Commands answered, by verb and result (OK or the ERR code)', ['verb', 'result']);
+    this.commandSeconds = new FastHistogram(r, 'guichet_command_duration_seconds', "Time from a command's turn on its connection to its reply, by verb", ['verb'], COMMAND_BUCKETS);
+    this.lookupRefusals = new FastCounter(
+      r,
+      'guichet_lookup_refusals_total',
+      'LOOKUP and CANCEL refused: NOT_FOUND (wrong reference or name), BAD_REFERENCE (check digit), RATE_LIMITED',
+      ['verb', 'reason'],
+    );
+    this.refusedConnections = new FastCounter(r, 'guichet_connections_refused_total', 'Connections refused before their session, by ERR code', ['reason']);
+    this.appendSeconds = new FastHistogram(r, 'guichet_append_duration_seconds', 'Time of a stored append to the TICKETS stream: plain (one event) or batch (an atomic batch)', ['kind'], APPEND_BUCKETS);
+    this.appendEvents = new FastHistogram(r, 'guichet_append_events', 'Events per stored append (1: a plain publish; more: an atomic batch)', [], BATCH_SIZE_BUCKETS).child();
+    this.eventsApplied = new FastCounter(r, 'guichet_events_applied_total', "Events applied to the concerts' states after the start-up replay, this gateway's and others'").child();
     this.replaySeconds = new Gauge({ name: 'guichet_startup_seconds', help: 'How long the start took, NATS connection and replay of the log included', registers });
     this.replayedEvents = new Gauge({ name: 'guichet_startup_replayed_events', help: 'Events the start-up replay read (after the snapshots it started from)', registers });
-    this.plainAppend = this.appendSeconds.labels('plain');
-    this.batchAppend = this.appendSeconds.labels('batch');
+    this.plainAppend = this.appendSeconds.child('plain');
+    this.batchAppend = this.appendSeconds.child('batch');
     // Every verb's OK, and every refusal, from zero: a rate over a series that appears late misses its start.
-    for (const verb of Object.keys(COMMANDS)) this.verb(verb).results.set('OK', this.commands.labels(verb, 'OK'));
+    for (const verb of Object.keys(COMMANDS)) this.verb(verb).results.set('OK', this.commands.child(verb, 'OK'));
     for (const verb of ['LOOKUP', 'CANCEL']) for (const reason of LOOKUP_REFUSALS) this.refusal(verb, reason);
 
     new Gauge({
@@ -184,14 +174,14 @@ export class Metrics implements CommandObserver {
   command(verb: string, result: string, ms: number): void {
     const v = this.verb(verb);
     let counter = v.results.get(result);
-    if (!counter) v.results.set(result, (counter = this.commands.labels(verb, result)));
+    if (!counter) v.results.set(result, (counter = this.commands.child(verb, result)));
     counter.inc();
     v.duration.observe(ms / 1000);
     if ((verb === 'LOOKUP' || verb === 'CANCEL') && LOOKUP_REFUSALS.has(result)) this.refusal(verb, result).inc();
   }
 
   refused(code: string): void {
-    this.refusedConnections.labels(code).inc();
+    this.refusedConnections.child(code).inc();
   }
 
   /** The actors' batch policy, timing every append it is told of (batching.ts calls `observe` once per stored append). */
@@ -218,14 +208,14 @@ export class Metrics implements CommandObserver {
 
   private verb(verb: string): VerbMetrics {
     let v = this.byVerb.get(verb);
-    if (!v) this.byVerb.set(verb, (v = { duration: this.commandSeconds.labels(verb), results: new Map() }));
+    if (!v) this.byVerb.set(verb, (v = { duration: this.commandSeconds.child(verb), results: new Map() }));
     return v;
   }
 
   private refusal(verb: string, reason: string): Child {
     const key = `${verb} ${reason}`;
     let child = this.refusals.get(key);
-    if (!child) this.refusals.set(key, (child = this.lookupRefusals.labels(verb, reason)));
+    if (!child) this.refusals.set(key, (child = this.lookupRefusals.child(verb, reason)));
     return child;
   }
 
