@@ -10,6 +10,9 @@
  * --quick      fewer connections and shorter runs: a smoke test of the harness
  * --profile    the gateway runs under node --cpu-prof; profiles land in bench/results/profiles/
  * --sync S     only the nats sync setting S where a benchmark measures both
+ * --ops        throughput only measures what operating costs: the gateway's CPU per booking at
+ *              100 clients with metrics off, with --http and /metrics scraped every second,
+ *              and with every command logged as text and as JSON, side by side in each run
  * --baseline D  dist/ of another build (main's, built in a `git worktree`): `hot` measures its
  *               gateway too, side by side, on the same nats-server
  */
@@ -37,11 +40,13 @@ let quick = false;
 let profile = false;
 let sync: 'always' | 'default' | undefined;
 let baselineDist: string | undefined;
+let ops = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (a === '--runs') runs = Math.max(1, Number(argv[++i]));
   else if (a === '--quick') quick = true;
   else if (a === '--profile') profile = true;
+  else if (a === '--ops') ops = true;
   else if (a === '--baseline') baselineDist = resolve(argv[++i] ?? '.');
   else if (a === '--sync') {
     const v = argv[++i];
@@ -52,7 +57,7 @@ for (let i = 0; i < argv.length; i++) {
     sync = v;
   }
   else if (a === '--help' || a === '-h') {
-    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR]\n`);
+    process.stdout.write(`usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}]… [--runs N] [--quick] [--profile] [--sync always|default] [--baseline DIR] [--ops]\n`);
     process.exit(0);
   } else if (a in BENCHMARKS) names.push(a);
   else {
@@ -72,6 +77,7 @@ const ctx: Context = {
   ...(profile ? { profileDir: join(RESULTS, 'profiles', stamp) } : {}),
   ...(sync ? { sync } : {}),
   ...(baselineDist ? { baselineDist } : {}),
+  ...(ops ? { ops } : {}),
   resultsDir: RESULTS,
   log: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`),
   rows,

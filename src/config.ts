@@ -56,6 +56,9 @@ export interface ServerConfig extends NatsFlags {
   /** PEM certificate (chain) and key: the gateway then speaks TLS only. */
   tlsCert?: string;
   tlsKey?: string;
+  /** `host:port` of the HTTP listener for /metrics, /healthz and /readyz (absent: none). */
+  http?: string;
+  logFormat: 'text' | 'json';
   quiet: boolean;
 }
 
@@ -122,6 +125,8 @@ export function serverOptions(): Option[] {
     new Option('--tls-cert <file>', 'serve TLS with this PEM certificate (chain); with --tls-key; read again on SIGHUP').env('GUICHET_TLS_CERT'),
     new Option('--tls-key <file>', 'the PEM private key of --tls-cert').env('GUICHET_TLS_KEY'),
     ...natsCredentialOptions(),
+    new Option('--http <host:port>', 'serve /metrics, /healthz and /readyz over HTTP here (such as 127.0.0.1:9464; default: no HTTP listener)').env('GUICHET_HTTP'),
+    new Option('--log-format <format>', 'text lines, or one JSON object a line').env('GUICHET_LOG_FORMAT').choices(['text', 'json']).default('text'),
     new Option('-q, --quiet', 'log only warnings and errors, not every interaction').env('GUICHET_QUIET').default(false),
   ];
 }

@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { newId } from './ids.js';
 import { Registry, type StartupReport } from './actors/registry.js';
+import type { BatchPolicy } from './actors/batching.js';
 import { ConcertSnapshots } from './actors/snapshot-store.js';
 import { SnapshotStream } from './events/snapshots.js';
 import { catalogDifferences, type Concert } from './catalog.js';
@@ -66,7 +67,14 @@ export interface GuichetOptions {
   idleTimeoutMs?: number;
   gateway?: Partial<GatewayOptions>;
   onReplayProgress?: (seq: number, untilSeq: number) => void;
+  /** What the start is doing now, for the readiness probe (src/ops/readiness.ts). */
+  onStartPhase?: (phase: StartPhase) => void;
+  /** When actors group commands (default: measured); the metrics wrap it to time appends (src/ops/metrics.ts). */
+  batching?: BatchPolicy;
 }
+
+/** The steps of a start after NATS has answered, as a readiness probe says them. */
+export type StartPhase = 'checking the stream' | 'replaying the log';
 
 export interface Guichet {
   gateway: Gateway;
@@ -112,6 +120,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         new Error(`cannot reach NATS at ${shownUrl}${natsWaitMs > 0 ? ` after waiting ${(waitedMs / 1000).toFixed(1)} s` : ''}: ${redactedError(err).message}`, { cause: err }),
     },
   );
+  options.onStartPhase?.('checking the stream');
   const update = options.adminNats ? (config: StreamConfig) => updateAsAdmin(options.natsUrl, options.adminNats!, config) : undefined;
   try {
     const store = await openEventStore(nc, {
@@ -148,6 +157,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onInvalidEvent: (seq, err) => log.warn(`stream message ${seq} is not a valid event (skipped): ${err.message}`),
       ...(snapshots ? { snapshots: { store: snapshots, intervalMs: snapshotIntervalMs, onProblem: (m: string) => log.warn(m) } } : {}),
       ...(ownership ? { owners: ownership, link: new ForwardLink(nc) } : {}),
+      ...(options.batching ? { batching: options.batching } : {}),
     });
     gatewayGone = (gateway) => registry.gatewayGone(gateway);
     const failureBucket = await openFailureBucket(nc, options, log);
@@ -165,6 +175,7 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
         );
       },
     });
+    options.onStartPhase?.('replaying the log');
     const replay = await registry.start();
     // Said alive, and taking concerts, only once replayed and answering forwarded commands.
     await ownership?.start();

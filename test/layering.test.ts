@@ -14,9 +14,11 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Each layer, and the layers it must not import. */
 const FORBIDDEN: Record<string, string[]> = {
-  events: ['actors', 'gateway', 'cli', 'audit'],
-  actors: ['gateway', 'cli'],
-  gateway: ['cli'],
+  events: ['actors', 'gateway', 'cli', 'audit', 'ops'],
+  actors: ['gateway', 'cli', 'ops'],
+  gateway: ['cli', 'ops'],
+  // Beside the node, observing it: the CLI starts it, never the other way.
+  ops: ['cli'],
 };
 
 function sources(dir: string): string[] {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ThroughputResult, Plan } from '../worker.js';
 import { concerts, runNodeScript, writeCatalog, type Context } from '../lib/context.js';
 import { startNats, type SyncSetting } from '../lib/nats.js';
-import { nowMs, sleep } from '../lib/net.js';
+import { freePort, nowMs, sleep } from '../lib/net.js';
 import { cpuMs, spawnGateway, spawnRawServer } from '../lib/proc.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import { lineChart, type Series } from '../lib/svg.js';
@@ -52,6 +52,7 @@ interface RunCeiling {
 }
 
 export async function throughput(ctx: Context): Promise<void> {
+  if (ctx.ops) return opsCost(ctx);
   const settings: Array<{ sync: SyncSetting; levels: number[] }> = ctx.quick
     ? [{ sync: 'always', levels: [10, 100] }]
     : [
@@ -315,4 +316,94 @@ async function runLevel(
     gatewayCpuPerBookingUs: Math.round(((cpuEnd.gw - cpuStart.gw) * 1000) / Math.max(1, latency.length)),
     natsCpu: round((cpuEnd.nats - cpuStart.nats) / cpuWindow, 2),
   };
+}
+
+/** A way to run the gateway whose cost per booking `--ops` compares. */
+interface OpsVariant {
+  name: string;
+  args: () => Promise<string[]>;
+  quiet: boolean;
+  /** Scrape /metrics every second while it runs (Prometheus scrapes every 15-60 s: this is 15× more). */
+  scrape?: boolean;
+}
+
+/**
+ * `--ops`: what operating the gateway costs per booking, at 100 clients, sync always. Each run
+ * measures every variant once, one after the other, each on a fresh nats-server and gateway
+ * (the same empty stream, the same seats), so that a drift of the machine falls on all of
+ * them. Targets: metrics on within 5 % of off (issue 19); the JSON log against the text log.
+ */
+async function opsCost(ctx: Context): Promise<void> {
+  const clients = 100;
+  const durationMs = ctx.quick ? 2_000 : 3_500;
+  const warmupMs = 500;
+  let httpPort = 0;
+  const variants: OpsVariant[] = [
+    { name: 'metrics off', args: async () => [], quiet: true },
+    { name: 'metrics on (--http, scraped every 1 s)', args: async () => ['--http', `127.0.0.1:${(httpPort = await freePort())}`], quiet: true, scrape: true },
+    { name: 'text log of every command', args: async () => [], quiet: false },
+    { name: 'JSON log of every command', args: async () => ['--log-format', 'json'], quiet: false },
+  ];
+  ctx.log(`throughput --ops: ${variants.map((v) => v.name).join('; ')}; ${clients} clients, ${ctx.runs} run(s)`);
+  const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const rates = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  for (let run = 0; run < ctx.runs; run++) {
+    for (const variant of variants) {
+      const nats = await startNats({ sync: 'always' });
+      const catalogFile = await writeCatalog(concerts('t', CONCERTS, CAPACITY));
+      const gateway = await spawnGateway({ natsUrl: nats.url, catalogFile, quiet: variant.quiet, args: ['--max-seats', '4', ...(await variant.args())] });
+      const workers = startWorkers(WORKERS);
+      let scrapes = 0;
+      const scraper = variant.scrape
+        ? setInterval(() => {
+            void fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text()).then(() => scrapes++, () => undefined);
+          }, 1_000)
+        : undefined;
+      try {
+        const conn = await connectAll(workers, { host: gateway.host, port: gateway.port, total: clients, concurrency: 50 });
+        if (conn.failed > 0) throw new Error(`could not open ${conn.failed} connections: ${JSON.stringify(conn.errors)}`);
+        const level = await runLevel(workers, new Array<number>(CONCERTS).fill(0), clients, durationMs, warmupMs, gateway.pid, nats.pid);
+        cpu.get(variant.name)!.push(level.gatewayCpuPerBookingUs);
+        rates.get(variant.name)!.push(level.bookingsPerSec);
+        ctx.log(
+          `  run ${run + 1}, ${variant.name}: ${Math.round(level.bookingsPerSec)} bookings/s, gateway ${level.gatewayCpuPerBookingUs} µs/booking` +
+            (variant.scrape ? `, ${scrapes} scrapes` : '') +
+            (Object.keys(level.errors).length ? `, errors ${JSON.stringify(level.errors)}` : ''),
+        );
+        if (variant.scrape && scrapes === 0) throw new Error('/metrics was never scraped');
+      } finally {
+        clearInterval(scraper);
+        await closeAll(workers);
+        await gateway.stop();
+        await nats.stop();
+      }
+    }
+  }
+  const us = (name: string) => median(cpu.get(name)!);
+  const [off, on, text, json] = variants.map((v) => us(v.name)) as [number, number, number, number];
+  for (const v of variants) {
+    ctx.rows.push({ benchmark: 'throughput --ops', setting: 'always', measure: `gateway CPU per booking at ${clients} clients, ${v.name}`, value: us(v.name), unit: 'µs', runs: cpu.get(v.name)! });
+  }
+  // Per run, on against off of the same run, then the median: the pairs share the machine's moment.
+  const ratio = (a: string, b: string) => median(cpu.get(a)!.map((x, i) => x / Math.max(1, cpu.get(b)![i]!)));
+  const metricsRatio = ratio(variants[1]!.name, variants[0]!.name);
+  ctx.rows.push({
+    benchmark: 'throughput --ops',
+    setting: 'always',
+    measure: 'CPU per booking, metrics on ÷ off (median of the runs\' ratios)',
+    value: round(metricsRatio, 3),
+    unit: '×',
+    runs: cpu.get(variants[1]!.name)!.map((x, i) => round(x / Math.max(1, cpu.get(variants[0]!.name)![i]!), 3)),
+    target: '≤ 1.05',
+    holds: metricsRatio <= 1.05,
+  });
+  ctx.rows.push({
+    benchmark: 'throughput --ops',
+    setting: 'always',
+    measure: 'CPU per booking, JSON log ÷ text log (median of the runs\' ratios)',
+    value: round(ratio(variants[3]!.name, variants[2]!.name), 3),
+    unit: '×',
+    runs: cpu.get(variants[3]!.name)!.map((x, i) => round(x / Math.max(1, cpu.get(variants[2]!.name)![i]!), 3)),
+  });
+  ctx.details['throughput-ops'] = { clients, durationMs, warmupMs, cpuPerBookingUs: Object.fromEntries(cpu), bookingsPerSec: Object.fromEntries(rates), medians: { off, on, text, json } };
 }

@@ -17,6 +17,8 @@ export interface Context {
   sync?: 'always' | 'default';
   /** dist/ of another build (e.g. main's) that benchmarks which compare with it measure too. */
   baselineDist?: string;
+  /** throughput: compare the gateway's CPU per booking with metrics off and on, text and JSON logs (throughput.ts, `opsCost`). */
+  ops?: boolean;
   /** Write CPU profiles of the gateway under this directory. */
   profileDir?: string;
   resultsDir: string;

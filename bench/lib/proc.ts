@@ -49,6 +49,8 @@ export async function spawnGateway(
     /** Another build's dist/ (a baseline to compare with, e.g. main's); default this one. */
     dist?: string;
     gatewayId?: string;
+    /** false: without --quiet, so that every command is logged (the log's cost measured). */
+    quiet?: boolean;
   },
 ): Promise<ServerProcess> {
   return spawnServer(
@@ -58,7 +60,7 @@ export async function spawnGateway(
       '--nats', options.natsUrl,
       '--host', '127.0.0.1',
       '--port', '0',
-      '--quiet',
+      ...(options.quiet === false ? [] : ['--quiet']),
       '--concerts', options.catalogFile,
       '--gateway-id', options.gatewayId ?? 'gw-bench',
       // The load comes from one machine but stands for many people: the per-address limits

@@ -208,6 +208,16 @@ export class Registry {
     return this.available && this.halted === undefined;
   }
 
+  /** Why writes stopped for good (the readiness probe says it), or undefined. */
+  get haltReason(): string | undefined {
+    return this.halted;
+  }
+
+  /** The follower's own position in the stream, without this gateway's acknowledged appends: how far it has read (the lag metric). */
+  get followerPosition(): number {
+    return this.position;
+  }
+
   /**
    * The log's stream vanished or changed under this gateway: from now on every command is
    * answered UNAVAILABLE, until an operator has looked and restarted the gateway.

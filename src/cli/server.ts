@@ -5,6 +5,9 @@ import { loadCatalog } from '../catalog.js';
 import { maxSeatsOf, natsCredentials, type ServerConfig } from '../config.js';
 import { describeStartup, startGuichet } from '../guichet.js';
 import { createLogger } from '../gateway/log.js';
+import { createJsonLogger, jsonLine } from '../gateway/log-json.js';
+import { parseListen } from '../ops/http.js';
+import { startOperations } from '../ops/operations.js';
 import type { NatsCredentials } from '../nats-connection.js';
 import { loadSecureContext } from '../gateway/tls.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -12,7 +15,13 @@ import { plural } from '../plural.js';
 import { credentialsOrEmbedded, ensureEmbeddedSecrets, ensureSnapshotKey, publicKeyEnvironment } from './embedded-secrets.js';
 
 export async function runServer(config: ServerConfig): Promise<void> {
-  const log = createLogger({ quiet: config.quiet });
+  const json = config.logFormat === 'json';
+  const log = json ? createJsonLogger({ quiet: config.quiet }) : createLogger({ quiet: config.quiet });
+  // What is always said, even with --quiet (where to connect, the stop): a JSON line too with --log-format json.
+  const say = json ? (m: string) => process.stderr.write(`${jsonLine(m)}\n`) : (m: string) => process.stderr.write(`${m}\n`);
+  // Before anything starts: a bad --http is a usage error, and /healthz answers during the replay.
+  const ops = config.http ? await startOperations(parseListen(config.http)) : undefined;
+  if (ops) log.info(`metrics and probes on http://${ops.listener.host}:${ops.listener.port} (/metrics, /healthz, /readyz)`);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new Error('TLS needs both --tls-cert and --tls-key (PEM files)');
   }
@@ -45,6 +54,22 @@ export async function runServer(config: ServerConfig): Promise<void> {
     snapshotKey ??= await ensureSnapshotKey(config.data);
   }
   let lastReport = 0;
+  const gateway = {
+    addressLimits: {
+      maxSeatsHeld: config.maxSeatsPerAddress,
+      maxConnections: config.maxConnectionsPerAddress,
+      maxWatchers: config.maxWatchersPerAddress,
+      coolDownMs: config.holdCoolDown * 1000,
+    },
+    ...(tls ? { tls } : {}),
+  };
+  const onReplayProgress = (seq: number, until: number) => {
+    const now = Date.now();
+    if (until >= 10_000 && (now - lastReport > 1_000 || seq === until)) {
+      lastReport = now;
+      say(`replaying the event log: ${seq} / ${until} (${Math.floor((seq / until) * 100)} %)`);
+    }
+  };
   const node = await startGuichet({
     natsUrl: config.nats ?? embedded!.url,
     nats,
@@ -64,25 +89,13 @@ export async function runServer(config: ServerConfig): Promise<void> {
     acceptCatalogChange: config.acceptCatalogChange,
     maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeout * 1000,
-    gateway: {
-      addressLimits: {
-        maxSeatsHeld: config.maxSeatsPerAddress,
-        maxConnections: config.maxConnectionsPerAddress,
-        maxWatchers: config.maxWatchersPerAddress,
-        coolDownMs: config.holdCoolDown * 1000,
-      },
-      ...(tls ? { tls } : {}),
-    },
+    gateway,
     log,
-    onReplayProgress: (seq, until) => {
-      const now = Date.now();
-      if (until >= 10_000 && (now - lastReport > 1_000 || seq === until)) {
-        lastReport = now;
-        process.stderr.write(`replaying the event log: ${seq} / ${until} (${Math.floor((seq / until) * 100)} %)\n`);
-      }
-    },
+    onReplayProgress,
+    ...ops?.hooks({ onReplayProgress, gateway }),
   }).catch(async (err: unknown) => {
     await embedded?.stop();
+    await ops?.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `port ${config.port} on ${config.host} is already in use (another guichet server?): stop it, or give this one another --port`,
@@ -90,28 +103,31 @@ export async function runServer(config: ServerConfig): Promise<void> {
     }
     throw err;
   });
+  ops?.attach(node);
   // Always said, even with --quiet: where to connect.
-  process.stderr.write(
+  say(
     `guichet ${node.gatewayId} listening on ${node.gateway.host}:${node.gateway.port} ` +
       `(${plural(catalog.length, 'concert')}, holds last ${config.holdSeconds} s; ${describeStartup(node.startup, catalog.length)}). ` +
-      `Connect: ${connectHint(node.gateway.host, node.gateway.port)}${node.gateway.tls ? ' --tls (TLS only)' : ''}\n`,
+      `Connect: ${connectHint(node.gateway.host, node.gateway.port)}${node.gateway.tls ? ' --tls (TLS only)' : ''}`,
   );
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
-      process.stderr.write(`${signal} again: exiting now\n`);
+      say(`${signal} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    process.stderr.write(`${signal}: stopping (answering commands in flight, releasing holds)…\n`);
+    say(`${signal}: stopping (answering commands in flight, releasing holds)…`);
     try {
+      ops?.stopping();
       await node.close();
+      await ops?.close();
       await embedded?.stop();
-      process.stderr.write('stopped\n');
+      say('stopped');
       process.exit(0);
     } catch (err) {
-      process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+      say(`error while stopping: ${(err as Error).message}`);
       process.exit(1);
     }
   };

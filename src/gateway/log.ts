@@ -6,6 +6,26 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /**
+   * One command and its answer, as fields (the JSON log, log-json.ts). A logger without it
+   * is given the text line through `info`, so the text log costs what it did.
+   */
+  command?(record: CommandRecord): void;
+}
+
+/** A command a session answered, for a logger that keeps fields apart. */
+export interface CommandRecord {
+  connection: string;
+  /** The peer, `address:port`. */
+  peer: string;
+  /** The verb as the command table names it (aliases resolved), or UNKNOWN. */
+  verb: string;
+  /** `OK`, or the `ERR` code. */
+  result: string;
+  durationMs: number;
+  /** The line and the reply, clipped as in the text log. */
+  request: string;
+  reply: string;
 }
 
 export function createLogger(options: { quiet?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {

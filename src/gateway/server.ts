@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from './log.js';
 import { PROTOCOL_VERSION, formatError, formatPush } from './protocol.js';
 import { ADDRESS_LIMIT, CONNECTION_LIMIT, FailureLimiter, type RateLimitOptions } from './rate-limit.js';
 import { Session } from './session.js';
+import type { CommandObserver } from './command-observer.js';
 import { TlsTerminator, type TlsFiles } from './tls.js';
 import { RecentCancellations } from './cancellations.js';
 import { AddressFailures, type FailureBucket } from './shared-failures.js';
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   tls?: TlsFiles;
   /** The process's descriptor limit (default: read from /proc/self/limits; tests give one). */
   descriptorLimit?: DescriptorLimit;
+  /** Told of every command answered and connection refused (the metrics, src/ops/; absent: nothing measured). */
+  observer?: CommandObserver;
 }
 
 export interface Gateway {
@@ -55,6 +58,8 @@ export interface Gateway {
   readonly maxConnections: number;
   /** Whether the port speaks TLS. */
   readonly tls: boolean;
+  /** How many connections watch a concert now (the metrics read it when scraped). */
+  watchersOf(concert: string): number;
   /** Reads the TLS certificate and key again (SIGHUP); false (and the old ones kept) when they cannot be used. */
   reloadTls(): boolean;
   close(options?: { timeoutMs?: number }): Promise<void>;
@@ -103,6 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // sends it), and after a second at the latest: refusals must not use up the reserve.
     socket.end(`${formatError(undefined, code, message)}\n`, () => socket.destroy());
     setTimeout(() => socket.destroy(), 1_000).unref();
+    options.observer?.refused?.(code);
     log.warn(`refused ${socket.remoteAddress}:${socket.remotePort}: ${code}`);
   };
 
@@ -161,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         addressLimits.leaveConnection(key);
       },
       watchers,
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     sessions.add(session);
     log.info(`${session.label} connected (${sessions.size} open)`);
@@ -211,6 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     maxConnections,
     tls: tls !== undefined,
+    watchersOf: (concert) => watchers.watchersOf(concert)?.size ?? 0,
     reloadTls: () => tls?.reload() ?? false,
     async close({ timeoutMs = 5_000 } = {}) {
       if (stopping) return;

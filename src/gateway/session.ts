@@ -8,8 +8,9 @@ import { GuichetError, toGuichetError } from '../errors.js';
 import { WatchedConcerts, type WatcherIndex } from './watchers.js';
 import { LineReader } from './line-reader.js';
 import { MAX_LINE_BYTES, TaggedError, formatError, formatOk, parseRequest } from './protocol.js';
-import { lookupCommand, type CommandEnv, type HeldSeats, type SessionView } from './commands.js';
+import { ALIASES, lookupCommand, type CommandEnv, type HeldSeats, type SessionView } from './commands.js';
 import { clip, type Logger } from './log.js';
+import type { CommandObserver } from './command-observer.js';
 import { addressKey } from './address.js';
 import { looksLikeTlsHandshake } from './tls.js';
 
@@ -25,6 +26,8 @@ export interface SessionOptions {
   onClose(session: Session): void;
   /** The gateway's index of watchers, which this session's `watching` keeps up to date. */
   watchers: WatcherIndex<Session>;
+  /** Told of every command answered (the metrics; absent: nothing is measured). */
+  observer?: CommandObserver;
 }
 
 export class Session implements SessionView {
@@ -203,12 +206,16 @@ export class Session implements SessionView {
 
   private async handle(line: string): Promise<void> {
     let tag: string | undefined;
+    const started = performance.now();
+    let verb = 'UNKNOWN';
     try {
       const request = parseRequest(line);
       if (!request) return; // blank line: nothing to answer
       tag = request.tag;
       const command = lookupCommand(request.verb);
       if (!command) throw new GuichetError('UNKNOWN_COMMAND', `unknown command ${clip(request.verb, 32)}; HELP lists them`);
+      // The table's name, never the client's word: the metrics' labels stay a fixed few.
+      verb = ALIASES[request.verb] ?? request.verb;
       const [min, max] = command.args;
       if (request.args.length < min || request.args.length > max) {
         throw new GuichetError('BAD_ARGUMENTS', `usage: ${command.usage}`);
@@ -216,13 +223,25 @@ export class Session implements SessionView {
       const payload = await command.run(this, request.args, this.options.env);
       const reply = formatOk(tag, payload);
       this.write(reply);
-      this.log(`${clip(line)} -> ${clip(reply, 120)}`);
+      this.answered(line, verb, 'OK', reply, started);
     } catch (err) {
       const e = toGuichetError(err);
       if (err instanceof TaggedError) tag = err.tag;
       if (e.code === 'INTERNAL') this.options.log.error(`${this.label} ${clip(line)}: ${e.stack ?? e.message}`);
       const reply = formatError(tag, e.code, e.code === 'INTERNAL' ? 'internal error; it has been logged' : e.message);
       this.write(reply);
+      this.answered(line, verb, e.code, reply, started);
+    }
+  }
+
+  /** A command answered: told to the observer (metrics), and logged as fields or as a text line. */
+  private answered(line: string, verb: string, result: string, reply: string, started: number): void {
+    const ms = performance.now() - started;
+    this.options.observer?.command(verb, result, ms);
+    const { log } = this.options;
+    if (log.command) {
+      log.command({ connection: this.id, peer: `${this.socket.remoteAddress}:${this.socket.remotePort}`, verb, result, durationMs: ms, request: clip(line), reply: clip(reply, 120) });
+    } else {
       this.log(`${clip(line)} -> ${clip(reply, 120)}`);
     }
   }
