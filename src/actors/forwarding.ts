@@ -19,7 +19,7 @@
  * is UNAVAILABLE: the command may have run, as when an append's acknowledgement is lost.
  */
 import { GuichetError, toGuichetError, type ErrorCode, ERROR_CODES } from '../errors.js';
-import { validateEnvelope, type StoredEvent } from '../events/envelope.js';
+import type { StoredEvent } from '../events/envelope.js';
 import { ForwardTimeout, NoSuchGateway, type ForwardLink } from '../events/forward-link.js';
 import type { Layout } from '../layout.js';
 import type { ConcertCommand, ConcertRules, ConcertState } from './concert.js';
@@ -31,6 +31,8 @@ export interface LocalConcerts {
   executeHere(concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome>;
   /** The last stream sequence the concert's state here includes. */
   appliedSeq(concert: string): number;
+  /** The events at stream sequences `first` through `last`, if this gateway still has them all at hand. */
+  recentEvents(first: number, last: number): StoredEvent[] | undefined;
   /** The concert's state once it includes `seq`, or at `deadline` the state it has then. */
   appliedThrough(concert: string, seq: number, deadline: number): Promise<ConcertState>;
   layout(concert: string): Layout | undefined;
@@ -92,7 +94,10 @@ export class Forwarding {
     }
     if ('error' in reply) throw reply.error;
     const state = await this.local.appliedThrough(concert, reply.seq, deadline);
-    return { events: reply.events, state };
+    // The events themselves came through the stream: the answer names them by sequence. (Were
+    // they no longer at hand, the state says the same: the gateway reads it when no event is given.)
+    const events = reply.events ? (this.local.recentEvents(reply.events.first, reply.events.last) ?? []) : [];
+    return { events, state };
   }
 
   /**
@@ -117,8 +122,9 @@ export class Forwarding {
       // What the sender had seen first (a new owner may not have read the last owner's events yet).
       if (request.after > this.local.appliedSeq(concert)) await this.local.appliedThrough(concert, request.after, request.deadline);
       const outcome = await this.local.executeHere(concert, request.command, request.deadline, request.rules);
+      const first = outcome.events[0]?.seq;
       const last = outcome.events.at(-1)?.seq ?? 0;
-      return encodeReply({ seq: Math.max(last, this.local.appliedSeq(concert)), events: outcome.events });
+      return encodeReply({ seq: Math.max(last, this.local.appliedSeq(concert)), ...(first !== undefined ? { events: { first, last } } : {}) });
     } catch (err) {
       return encodeReply({ error: toGuichetError(err) });
     }
@@ -136,7 +142,12 @@ interface Request {
   after: number;
 }
 
-type Reply = { seq: number; events: StoredEvent[] } | { error: GuichetError };
+/**
+ * The owner's answer: an error, or how far the sender must have read for its copy to show the
+ * outcome (`seq`) and the sequences of the command's own events (consecutive: one decision's
+ * events are stored together), not the events, which the sender reads from the stream anyway.
+ */
+type Reply = { seq: number; events?: { first: number; last: number } } | { error: GuichetError };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -170,20 +181,19 @@ export function decodeRequest(bytes: Uint8Array, layoutOf: (concert: string) => 
 
 export function encodeReply(reply: Reply): Uint8Array {
   if ('error' in reply) return encoder.encode(JSON.stringify({ error: reply.error.code, message: reply.error.message }));
-  return encoder.encode(JSON.stringify({ seq: reply.seq, events: reply.events }));
+  return encoder.encode(JSON.stringify(reply));
 }
 
 export function decodeReply(bytes: Uint8Array): Reply {
-  const raw = JSON.parse(decoder.decode(bytes)) as { error?: unknown; message?: unknown; seq?: unknown; events?: unknown };
+  const raw = JSON.parse(decoder.decode(bytes)) as { error?: unknown; message?: unknown; seq?: unknown; events?: { first?: unknown; last?: unknown } };
   if (typeof raw.error === 'string') {
     const code = (ERROR_CODES as readonly string[]).includes(raw.error) ? (raw.error as ErrorCode) : 'INTERNAL';
     return { error: new GuichetError(code, typeof raw.message === 'string' ? raw.message : raw.error) };
   }
-  if (typeof raw.seq !== 'number' || !Array.isArray(raw.events)) throw new Error('a forwarded answer must have a sequence and events');
-  const events = raw.events.map((e: unknown) => {
-    const seq = (e as { seq?: unknown }).seq;
-    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) throw new Error('a forwarded event must have its stream sequence');
-    return { ...validateEnvelope(e), seq };
-  });
-  return { seq: raw.seq, events };
+  const sequence = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  if (!sequence(raw.seq)) throw new Error('a forwarded answer must have a sequence');
+  if (raw.events === undefined) return { seq: raw.seq };
+  const { first, last } = raw.events;
+  if (!sequence(first) || !sequence(last) || first < 1 || last < first || last > raw.seq) throw new Error('a forwarded answer names its events by their sequences');
+  return { seq: raw.seq, events: { first, last } };
 }

@@ -68,6 +68,9 @@ export interface StartupReport {
   snapshots: { used: number; ignored: string[] };
 }
 
+/** How many of the last applied events are kept at hand, for the answers of forwarded commands. */
+const RECENT_EVENTS = 8_192;
+
 /** A replay longer than this many events is followed at once by fresh snapshots. */
 const SNAPSHOT_AFTER_REPLAY_OF = 10_000;
 
@@ -97,6 +100,8 @@ export class Registry {
   /** Forwarded commands' answers waiting for this gateway's state to include their events. */
   private readonly waiters = new Map<string, Array<{ seq: number; resolve: () => void }>>();
   private readonly forwarding?: Forwarding;
+  /** The last events applied, by stream sequence modulo its length (forwarded answers name theirs). */
+  private readonly recent: (StoredEvent | undefined)[] = new Array(RECENT_EVENTS);
   /** Live events delivered this turn, per concert, on their way to its actor. */
   private readonly delivering = new Map<string, StoredEvent[]>();
 
@@ -115,6 +120,7 @@ export class Registry {
       this.forwarding = new Forwarding(options.link, options.source, {
         executeHere: (concert, command, deadline, rules) => this.executeHere(concert, command, deadline, rules),
         appliedSeq: (concert) => this.appliedSeqs.get(concert) ?? 0,
+        recentEvents: (first, last) => this.recentEvents(first, last),
         appliedThrough: (concert, seq, deadline) => this.appliedThrough(concert, seq, deadline),
         layout: (concert) => this.layouts.get(concert),
         now: this.now,
@@ -307,6 +313,18 @@ export class Registry {
   /** Whether a reference was ever issued (live or cancelled), as far as this gateway has seen. */
   isReferenceTaken = (reference: string): boolean => this.references.isTaken(reference);
 
+  /** The applied events at stream sequences `first` through `last`, if all are still at hand. */
+  private recentEvents(first: number, last: number): StoredEvent[] | undefined {
+    if (last - first >= RECENT_EVENTS) return undefined;
+    const events: StoredEvent[] = [];
+    for (let seq = first; seq <= last; seq++) {
+      const e = this.recent[seq % RECENT_EVENTS];
+      if (e?.seq !== seq) return undefined;
+      events.push(e);
+    }
+    return events;
+  }
+
   /** A gateway is gone (its presence ran out): commands forwarded to it are answered UNAVAILABLE now. */
   gatewayGone(gateway: string): void {
     this.forwarding?.gatewayGone(gateway);
@@ -351,6 +369,7 @@ export class Registry {
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
     this.appliedSeqs.set(event.concert, event.seq);
+    this.recent[event.seq % RECENT_EVENTS] = event;
     const waiting = this.waiters.get(event.concert);
     if (waiting && waiting.length > 0) {
       const ready = waiting.filter((w) => w.seq <= event.seq);

@@ -8,7 +8,7 @@
  *
  * This module moves bytes; what they say is src/actors/forwarding.ts's.
  */
-import { RequestError, TimeoutError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 export const FORWARD_PREFIX = 'guichet.forward';
 
@@ -34,13 +34,41 @@ export class ForwardTimeout extends Error {
   override readonly name = 'ForwardTimeout';
 }
 
+/** One request waiting for its answer. */
+interface Waiting {
+  payload: Uint8Array;
+  resolve(reply: Uint8Array): void;
+  reject(err: Error): void;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+  /** The batch it was sent in. */
+  batch?: string;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Requests to one gateway are sent together: those made in one turn of the event loop travel
+ * as one NATS message (one payload a line), and their answers come back as one message, a
+ * line each in the same order. On a hot concert a gateway forwards tens of commands a turn, and
+ * one message each way per command was most of what forwarding cost (the client's request
+ * also builds an Error per request, even one answered). Payloads are single lines: JSON.
+ */
 export class ForwardLink {
+  /** This gateway's inbox for answers: `<inbox>.<batch>` for each batch sent. */
+  private inbox?: string;
+  private batches = 0;
+  /** Per gateway, the requests of this turn not yet sent. */
+  private readonly outgoing = new Map<string, Waiting[]>();
+  /** Per batch sent, its requests still waiting (in order: the answer's lines match them). */
+  private readonly sent = new Map<string, Waiting[]>();
+
   constructor(private readonly nc: NatsConnection) {}
 
   /**
-   * Answers every request on this gateway's subject with `handle`'s bytes, one request at a
-   * time in arrival order as far as the handler is synchronous (it may answer out of order once
-   * it awaits). Returns the stop, which takes no more requests and resolves once those already
+   * Answers every request on this gateway's subject with `handle`'s bytes (one line). The
+   * requests of one message are handled in their order; its answer goes once all of them are
+   * answered. Returns the stop, which takes no more requests and resolves once those already
    * received are answered (their handlers end by the requests' deadlines).
    */
   serve(gatewayId: string, handle: (request: Uint8Array) => Promise<Uint8Array>): () => Promise<void> {
@@ -48,15 +76,14 @@ export class ForwardLink {
     const sub: Subscription = this.nc.subscribe(forwardSubject(gatewayId), {
       callback: (err, msg) => {
         if (err) return; // the subscription ended (permissions, close): requesters time out or find no responder
-        const answered = handle(msg.data).then(
-          (reply) => {
+        const answered = Promise.all(lines(msg.data).map((request) => handle(request).catch(() => new Uint8Array(0)))).then(
+          (replies) => {
             try {
-              msg.respond(reply);
+              msg.respond(joinLines(replies));
             } catch {
               // the connection closed meanwhile: the requester times out (the command may have run)
             }
           },
-          () => undefined, // the handler answers its own errors; a throw here is a bug, and the requester times out
         );
         answering.add(answered);
         void answered.finally(() => answering.delete(answered));
@@ -71,17 +98,101 @@ export class ForwardLink {
     };
   }
 
-  /** Sends `request` to the gateway and resolves with its reply; rejects with NoSuchGateway or ForwardTimeout. */
-  async request(gatewayId: string, request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    try {
-      const msg = await this.nc.request(forwardSubject(gatewayId), request, { timeout: Math.max(1, timeoutMs) });
-      return msg.data;
-    } catch (err) {
-      if (err instanceof RequestError && err.isNoResponders()) throw new NoSuchGateway(`gateway ${gatewayId} is not listening`, { cause: err });
-      if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
-        throw new ForwardTimeout(`gateway ${gatewayId} did not answer within ${timeoutMs} ms`, { cause: err });
+  /**
+   * Sends `request` (one line) to the gateway and resolves with its reply; rejects with
+   * NoSuchGateway (nobody listens there: it was not run) or ForwardTimeout (it may have been).
+   */
+  request(gatewayId: string, request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (request.includes(NEWLINE)) return Promise.reject(new Error('a forwarded request is one line'));
+    const subject = forwardSubject(gatewayId);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const waiting: Waiting = { payload: request, resolve, reject, settled: false };
+      waiting.timer = setTimeout(() => {
+        settle(waiting, new ForwardTimeout(`gateway ${gatewayId} did not answer within ${timeoutMs} ms`));
+        // A batch none of whose requests waits any more is forgotten (its answer may never come).
+        const batch = waiting.batch === undefined ? undefined : this.sent.get(waiting.batch);
+        if (batch?.every((w) => w.settled)) this.sent.delete(waiting.batch!);
+      }, Math.max(1, timeoutMs));
+      const queue = this.outgoing.get(subject);
+      if (queue) queue.push(waiting);
+      else {
+        this.outgoing.set(subject, [waiting]);
+        if (this.outgoing.size === 1) setImmediate(() => this.send());
       }
-      throw err;
+    });
+  }
+
+  /** Sends this turn's requests, one message per gateway. */
+  private send(): void {
+    const queues = [...this.outgoing];
+    this.outgoing.clear();
+    for (const [subject, queue] of queues) {
+      const waiting = queue.filter((w) => !w.settled);
+      if (waiting.length === 0) continue;
+      try {
+        const batch = String(++this.batches);
+        const reply = `${this.answerInbox()}.${batch}`;
+        this.sent.set(batch, waiting);
+        for (const w of waiting) w.batch = batch;
+        this.nc.publish(subject, joinLines(waiting.map((w) => w.payload)), { reply });
+      } catch (err) {
+        for (const w of waiting) settle(w, err as Error);
+      }
     }
   }
+
+  private answerInbox(): string {
+    if (this.inbox) return this.inbox;
+    const inbox = createInbox();
+    this.inbox = inbox;
+    this.nc.subscribe(`${inbox}.*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        const batch = msg.subject.slice(inbox.length + 1);
+        const waiting = this.sent.get(batch);
+        if (!waiting) return; // every request of it timed out already
+        this.sent.delete(batch);
+        // The server's "no responders" status: nobody subscribes to that gateway's subject.
+        if (msg.data.length === 0 && msg.headers?.code === 503) {
+          for (const w of waiting) settle(w, new NoSuchGateway(`the gateway is not listening (${msg.headers.description || 'no responders'})`));
+          return;
+        }
+        const replies = lines(msg.data);
+        waiting.forEach((w, i) => settle(w, replies[i] ?? new Error('the gateway answered fewer requests than it was sent')));
+      },
+    });
+    return inbox;
+  }
+}
+
+function settle(w: Waiting, outcome: Uint8Array | Error): void {
+  if (w.settled) return;
+  w.settled = true;
+  clearTimeout(w.timer);
+  if (outcome instanceof Error) w.reject(outcome);
+  else w.resolve(outcome);
+}
+
+/** The lines of a message, without copying. */
+function lines(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, from)) {
+    out.push(data.subarray(from, i));
+    from = i + 1;
+  }
+  out.push(data.subarray(from));
+  return out;
+}
+
+function joinLines(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, parts.length - 1));
+  let at = 0;
+  parts.forEach((p, i) => {
+    if (i > 0) out[at++] = NEWLINE;
+    out.set(p, at);
+    at += p.length;
+  });
+  return out;
 }
