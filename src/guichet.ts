@@ -20,6 +20,7 @@ import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 import { plural } from './plural.js';
+import { ensureReadersCopy } from './events/readers-copy.js';
 import { FailureBucket } from './gateway/shared-failures.js';
 import { ADDRESS_LIMIT } from './gateway/rate-limit.js';
 
@@ -106,6 +107,13 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onUpdated: (message) => log.info(message),
     });
     const stream = (await store.streamInfo(STREAM_NAME))!;
+    await ensureReadersCopy(nc, options.replicas ?? 1).then(
+      (outcome) => {
+        if (outcome === 'created') log.info(`made the readers' copy of ${STREAM_NAME} in their own account (docs/operations.md, "Security")`);
+        if (outcome === 'no readers account') log.info(`this NATS has no readers' account (nats-accounts.conf): no readers' copy of ${STREAM_NAME} made`);
+      },
+      (err: Error) => log.warn(`could not make the readers' copy of ${STREAM_NAME} in their account; readers have no log to read there until a gateway makes it: ${err.message}`),
+    );
     let snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;
     if (snapshotIntervalMs > 0 && !options.snapshotKey) {
       log.warn('no snapshot key: snapshots are neither read nor written, and the log is not checked against the one the last gateways saw');
