@@ -155,6 +155,20 @@ Roles("the reader reads its own account's copy of the log: the same events at th
   assert.equal(b!.json(), a!.json());
 });
 
+Roles('a reader\'s plain core subscription to tickets.events.* still hears new events live (imported one way)', async ({ nats, node }) => {
+  await withRole(nats, 'reader', async (nc) => {
+    const heard: string[] = [];
+    nc.subscribe('tickets.events.*', { callback: (_err, m) => void heard.push(`${m.subject} ${(m.json() as { type: string }).type}`) });
+    await nc.flush();
+    const c = await client(node);
+    const { hold } = await c.request<{ hold: string }>('HOLD', 'c2', 9);
+    await c.request('RELEASE', hold);
+    c.close();
+    await eventually(() => heard.length, (n) => n >= 2);
+    assert.equal(heard, ['tickets.events.c2 SeatHeld', 'tickets.events.c2 SeatReleased']);
+  });
+});
+
 Roles("a reader's push consumer cannot deliver onto the gateways' subjects (nats-server #8274): nothing reaches tickets.catalog, snapshots or counters", async ({ nats }) => {
   // Deliveries are published by the server in the account of the stream read, unchecked
   // against the creator's permissions: only a stream of the readers' own account keeps them there.
