@@ -107,10 +107,17 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onUpdated: (message) => log.info(message),
     });
     const stream = (await store.streamInfo(STREAM_NAME))!;
-    await ensureReadersCopy(nc, options.replicas ?? 1).then(
+    await ensureReadersCopy(nc, options.replicas ?? 1, stream.state.last_seq).then(
       (outcome) => {
-        if (outcome === 'created') log.info(`made the readers' copy of ${STREAM_NAME} in their own account (docs/operations.md, "Security")`);
-        if (outcome === 'no readers account') log.info(`this NATS has no readers' account (nats-accounts.conf): no readers' copy of ${STREAM_NAME} made`);
+        if (outcome.kind === 'created') log.info(`made the readers' copy of ${STREAM_NAME} in their own account (docs/operations.md, "Security")`);
+        if (outcome.kind === 'no readers account') log.info(`this NATS has no readers' account (nats-accounts.conf): no readers' copy of ${STREAM_NAME} made`);
+        if (outcome.kind === 'ahead') {
+          log.warn(
+            `the readers' copy of ${STREAM_NAME} reaches sequence ${outcome.copyLastSeq}, the log only ${stream.state.last_seq}: ` +
+              'the log went back (a restore?) and readers no longer see it as it is. Delete the copy in the readers\' account, ' +
+              'and the next gateway makes it again (docs/operations.md, "Readers in an account of their own")',
+          );
+        }
       },
       (err: Error) => log.warn(`could not make the readers' copy of ${STREAM_NAME} in their account; readers have no log to read there until a gateway makes it: ${err.message}`),
     );

@@ -28,7 +28,10 @@ export const GATEWAYS_API_PREFIX = '$JS.GUICHET.API';
 /** The subjects on which the mirror's consumer delivers, exported to the readers' account only. */
 export const READERS_DELIVER_PREFIX = 'guichet.readers.deliver';
 
-export type ReadersCopyOutcome = 'created' | 'present' | 'no readers account';
+export type ReadersCopyOutcome =
+  | { kind: 'created' | 'present' | 'no readers account' }
+  /** The copy holds more than the log: the log was restored or made again, and the copy no longer follows it. */
+  | { kind: 'ahead'; copyLastSeq: number };
 
 /** The copy's settings: a mirror of TICKETS across the accounts; never deleted, purged, or trimmed. */
 export function readersCopyConfig(replicas: number): Partial<StreamConfig> & { name: string } {
@@ -44,24 +47,30 @@ export function readersCopyConfig(replicas: number): Partial<StreamConfig> & { n
   };
 }
 
-/** Creates the readers' copy when it is missing. Throws what NATS said when it could not be made. */
-export async function ensureReadersCopy(nc: NatsConnection, replicas: number, timeoutMs = 5_000): Promise<ReadersCopyOutcome> {
+/**
+ * Creates the readers' copy when it is missing; says when it holds more than the log
+ * (`logLastSeq`, the log's last sequence now). Throws what NATS said when it could not be made.
+ */
+export async function ensureReadersCopy(nc: NatsConnection, replicas: number, logLastSeq: number, timeoutMs = 5_000): Promise<ReadersCopyOutcome> {
   const jsm = await jetstreamManager(nc, { apiPrefix: READERS_API_PREFIX, checkAPI: false, timeout: timeoutMs });
   try {
-    await jsm.streams.info(STREAM_NAME);
-    return 'present';
+    const info = await jsm.streams.info(STREAM_NAME);
+    // A mirror asks its origin for what follows its own last sequence: behind a log that went
+    // back (a restore, a stream made again) it would wait, then copy only what comes past it.
+    if (info.state.last_seq > logLastSeq) return { kind: 'ahead', copyLastSeq: info.state.last_seq };
+    return { kind: 'present' };
   } catch (err) {
-    if (isNoResponders(err)) return 'no readers account';
+    if (isNoResponders(err)) return { kind: 'no readers account' };
     if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
   }
   try {
     await jsm.streams.add(readersCopyConfig(replicas));
   } catch (err) {
     // Another gateway made it at the same moment: the same settings, "stream name already in use" at worst.
-    if (err instanceof JetStreamApiError && err.code === 10058) return 'present';
+    if (err instanceof JetStreamApiError && err.code === 10058) return { kind: 'present' };
     throw err;
   }
-  return 'created';
+  return { kind: 'created' };
 }
 
 function isNoResponders(err: unknown): boolean {
