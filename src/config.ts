@@ -45,6 +45,8 @@ export interface ServerConfig extends NatsFlags {
   maxWatchersPerAddress: number;
   /** Seconds during which an address may not hold again a seat whose hold it let go unbooked. */
   holdCoolDown: number;
+  /** JSON file of networks (CIDRs) whose addresses have per-address limits of their own. */
+  addressLimits?: string;
   gatewayId?: string;
   /** Seconds a gateway's concert leases last unrenewed (0: no ownership, every gateway decides every concert). */
   ownerLease: number;
@@ -117,6 +119,7 @@ export function serverOptions(): Option[] {
     new Option('--max-connections-per-address <n>', 'connections one address may have open at once').env('GUICHET_MAX_CONNECTIONS_PER_ADDRESS').default(d.maxConnectionsPerAddress).argParser(integer('--max-connections-per-address', 1, 1_000_000)),
     new Option('--max-watchers-per-address <n>', 'concerts one address may WATCH at once, summed over its connections').env('GUICHET_MAX_WATCHERS_PER_ADDRESS').default(d.maxWatchersPerAddress).argParser(integer('--max-watchers-per-address', 1, 1_000_000)),
     new Option('--hold-cool-down <seconds>', 'after a hold expires or is released unbooked, how long its address may not hold those seats again (0: at once)').env('GUICHET_HOLD_COOL_DOWN').default(d.holdCoolDown).argParser(integer('--hold-cool-down', 0, 3_600)),
+    new Option('--address-limits <file>', 'JSON list of networks with per-address limits of their own: [{"cidr": "10.0.0.0/8", "maxSeats": 512, "maxConnections": 4096}] (shared addresses: schools, offices, NATs)').env('GUICHET_ADDRESS_LIMITS'),
     new Option('--gateway-id <id>', "this gateway's id in events' source field and in concert ownership: 1-64 letters, digits, '-' or '_' (default: gw-<ulid>)").env('GUICHET_GATEWAY_ID'),
     new Option('--owner-lease <seconds>', "how long this gateway's concerts stay its own if it stops renewing them (dies, freezes), before another gateway takes them; the same on every gateway (0: no ownership, each gateway decides every concert)").env('GUICHET_OWNER_LEASE').default(d.ownerLease).argParser(integer('--owner-lease', 0, 3_600)),
     new Option('--snapshot-key <key>', 'key authenticating concert snapshots (HMAC); every gateway on one NATS needs the same (default: one made under --data)').env('GUICHET_SNAPSHOT_KEY'),

@@ -21,6 +21,7 @@ import { retryWhileWaiting } from './retry.js';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
 import { silentLogger, type Logger } from './gateway/log.js';
 import { plural } from './plural.js';
+import { ensureReadersCopy } from './events/readers-copy.js';
 import { FailureBucket } from './gateway/shared-failures.js';
 import { ADDRESS_LIMIT } from './gateway/rate-limit.js';
 import { ForwardLink, isValidGatewayId } from './events/forward-link.js';
@@ -131,6 +132,20 @@ export async function startGuichet(options: GuichetOptions): Promise<Guichet> {
       onUpdated: (message) => log.info(message),
     });
     const stream = (await store.streamInfo(STREAM_NAME))!;
+    await ensureReadersCopy(nc, options.replicas ?? 1, stream.state.last_seq).then(
+      (outcome) => {
+        if (outcome.kind === 'created') log.info(`made the readers' copy of ${STREAM_NAME} in their own account (docs/operations.md, "Security")`);
+        if (outcome.kind === 'no readers account') log.info(`this NATS has no readers' account (nats-accounts.conf): no readers' copy of ${STREAM_NAME} made`);
+        if (outcome.kind === 'ahead') {
+          log.warn(
+            `the readers' copy of ${STREAM_NAME} reaches sequence ${outcome.copyLastSeq}, the log only ${stream.state.last_seq}: ` +
+              'the log went back (a restore?) and readers no longer see it as it is. Delete the copy in the readers\' account, ' +
+              'and the next gateway makes it again (docs/operations.md, "Readers in an account of their own")',
+          );
+        }
+      },
+      (err: Error) => log.warn(`could not make the readers' copy of ${STREAM_NAME} in their account; readers have no log to read there until a gateway makes it: ${err.message}`),
+    );
     let snapshotIntervalMs = options.snapshotIntervalMs ?? 60_000;
     if (snapshotIntervalMs > 0 && !options.snapshotKey) {
       log.warn('no snapshot key: snapshots are neither read nor written, and the log is not checked against the one the last gateways saw');

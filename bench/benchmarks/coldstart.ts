@@ -64,10 +64,13 @@ export async function coldstart(ctx: Context): Promise<void> {
   const restartEvents: number[] = [];
   const breakdown: Record<string, number> = {};
   try {
+    // The raw replay reads what a gateway reads, the gateways' TICKETS (readers read their own
+    // account's copy, which this log, written without a gateway, does not have).
+    const origin = nats.url;
     // Warm the page cache and the server: the first read of a store is slower for everyone.
-    await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', nats.urlFor('reader'), '--mode', 'raw', '--capacity', String(CAPACITY)]);
+    await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', origin, '--mode', 'raw', '--capacity', String(CAPACITY)]);
     for (let run = 0; run < ctx.runs; run++) {
-      const r = await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', nats.urlFor('reader'), '--mode', 'raw', '--capacity', String(CAPACITY)]);
+      const r = await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', origin, '--mode', 'raw', '--capacity', String(CAPACITY)]);
       if (r.result.events !== meta.lastSeq) throw new Error(`raw replay read ${r.result.events} events, the log has ${meta.lastSeq}`);
       raw.push(r.wallMs);
       rawInProcess.push(r.result.ms);
@@ -93,7 +96,7 @@ export async function coldstart(ctx: Context): Promise<void> {
       ctx.log(`cold start restart ${run + 1}: from snapshots, answers after ${(g.answeredMs / 1000).toFixed(2)} s, ${g.replayedEvents ?? '?'} events replayed (raw replay of the log: ${(raw[run]! / 1000).toFixed(2)} s)`);
     }
     for (const mode of ['decode', 'fold']) {
-      const r = await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', nats.urlFor('reader'), '--mode', mode, '--capacity', String(CAPACITY)]);
+      const r = await runNodeScript<ReplayOutput>('replay-raw.js', ['--nats', origin, '--mode', mode, '--capacity', String(CAPACITY)]);
       breakdown[mode] = r.wallMs;
       ctx.log(`  replay + ${mode}: ${(r.wallMs / 1000).toFixed(2)} s`);
     }

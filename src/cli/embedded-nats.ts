@@ -9,6 +9,7 @@ import { connect as tcpConnect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forgetEmbedded, reclaimLeftover, recordEmbedded } from './nats-leftover.js';
+import { moveGlobalAccountStore } from './store-accounts.js';
 
 export const INSTALL_HINT =
   'nats-server (2.12 or later) is not installed: run `bash scripts/install-nats-server.sh` (it uses sudo when not root) ' +
@@ -56,6 +57,7 @@ export async function startEmbeddedNats(options: {
         'or give the embedded one another port with --nats-port',
     );
   }
+  await moveGlobalAccountStore(store, options.log);
   const child: ChildProcess = spawn('nats-server', ['-c', options.config, '-p', String(options.port)], {
     env: { ...process.env, ...options.env, GUICHET_NATS_STORE: store },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,6 +10,7 @@ import { parseListen } from '../ops/http.js';
 import { startOperations } from '../ops/operations.js';
 import type { NatsCredentials } from '../nats-connection.js';
 import { loadSecureContext } from '../gateway/tls.js';
+import { readAddressOverrides } from '../gateway/address-overrides.js';
 import { findConfig, startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { plural } from '../plural.js';
 import { credentialsOrEmbedded, ensureEmbeddedSecrets, ensureSnapshotKey, publicKeyEnvironment } from './embedded-secrets.js';
@@ -28,6 +29,8 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
   if (tls) loadSecureContext(tls); // unusable files are said before anything starts
   const catalog = await loadCatalog(config.concerts);
+  // A wrong file is said before anything starts, with the entry that is wrong.
+  const overrides = config.addressLimits !== undefined ? readAddressOverrides(config.addressLimits) : [];
   if (config.maxHolds !== undefined) {
     log.warn(`--max-holds (GUICHET_MAX_HOLDS) is deprecated: it is now --max-seats (GUICHET_MAX_SEATS), seats across a connection's holds`);
   }
@@ -60,6 +63,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
       maxConnections: config.maxConnectionsPerAddress,
       maxWatchers: config.maxWatchersPerAddress,
       coolDownMs: config.holdCoolDown * 1000,
+      overrides,
     },
     ...(tls ? { tls } : {}),
   };

@@ -286,10 +286,14 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
   if ('best' in request) request = { ...request, avoid: limits.coolingSeats(s.addressKey, concert!) };
   const holdId = newId();
   const asked = 'seats' in request ? [...request.seats].sort((a, b) => a - b) : [];
-  // Counted before the actor answers, so that pipelined HOLDs cannot pass the limit together.
+  // Counted against the address before the actor answers, so that pipelined HOLDs cannot pass
+  // the limit together; one that fits only if some of those are refused waits for their
+  // answers (HOLD_LIMIT only when it really passes the limit). A `best` hold's seats are not
+  // known yet: placeholders, replaced below.
+  const admitting = limits.admitHold(s.addressKey, holdId, concert!, asked.length > 0 ? asked : new Array<number>(count).fill(0));
+  if (admitting) await admitting;
+  // The connection's count too.
   s.holds.set(holdId, { concert: concert!, seats: asked, count, expiresAt: Number.POSITIVE_INFINITY });
-  // The address's count too; a `best` hold's seats are not known yet: placeholders, replaced below.
-  limits.held(s.addressKey, holdId, concert!, asked.length > 0 ? asked : new Array<number>(count).fill(0), Number.POSITIVE_INFINITY);
   try {
     const outcome = await env.registry.execute(concert!, { type: 'Hold', hold: holdId, holder: s.id, ...request });
     // The events it wrote say which seats (no scan of a large hall). None: this connection held

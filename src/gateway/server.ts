@@ -123,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return ['TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections; try again shortly`];
     }
     if (!addressLimits.admitConnection(key)) {
-      return ['TOO_MANY_CONNECTIONS', `this address (${key}) has ${addressLimits.options.maxConnections} connections open, the address's limit; close one first`];
+      return ['TOO_MANY_CONNECTIONS', `this address (${key}) has ${addressLimits.maxConnectionsOf(key)} connections open, the address's limit; close one first`];
     }
     return undefined;
   };

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ulid } from 'ulid';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { Guichet } from '../../src/guichet.js';
 import type { GuichetClient } from '../../src/cli/client.js';
 import { client, startNats, startNode, type TestNats } from '../support/guichet.js';
@@ -111,8 +112,14 @@ Counter('stops without acknowledging an event of a version it does not know', as
   const first = await counter(ctx);
   assert.is(first.code, 2);
   assert.match(first.stderr, new RegExp(`sequence ${seq}: event version 2; this counter knows version 1`));
-  const info = await ctx.node.store.jsm.consumers.info('TICKETS', 'sales-counter');
-  assert.is(info.ack_floor.stream_seq, seq - 1, 'acknowledged up to the event before');
+  // Its durable consumer is the reader's, on the readers' copy of the log (same sequences).
+  const nc = await ctx.nats.connectAs('reader');
+  try {
+    const info = await (await jetstreamManager(nc)).consumers.info('TICKETS', 'sales-counter');
+    assert.is(info.ack_floor.stream_seq, seq - 1, 'acknowledged up to the event before');
+  } finally {
+    await nc.close();
+  }
   assert.equal(JSON.parse(await readFile(ctx.state, 'utf8')), before);
 });
 

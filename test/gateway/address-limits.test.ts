@@ -182,3 +182,82 @@ Cool('sweep forgets what no longer counts nor cools; memory stays bounded', () =
 });
 
 Cool.run();
+
+const Pending = suite('AddressLimits: HOLDs still being answered');
+
+Pending('one that fits with the pending ones counted is counted at once; one past the limit even if they are all refused is HOLD_LIMIT at once', () => {
+  const { l, now } = limits();
+  l.held('a', 'granted', 'c1', [1, 2], now() + 60_000);
+  assert.is(l.admitHold('a', 'p1', 'c1', [3]), undefined, 'counted at once');
+  assert.is(l.seatsHeld('a'), 3);
+  assert.is(codeOf(() => l.admitHold('a', 'p2', 'c1', [4, 5, 6])), 'HOLD_LIMIT', '2 granted + 3 > 4 whatever p1 gets');
+});
+
+Pending('one that fits only if pending ones are refused waits for their answers: counted when one is refused, HOLD_LIMIT once they are granted', async () => {
+  const { l } = limits();
+  for (const id of ['p1', 'p2', 'p3', 'p4']) assert.is(l.admitHold('a', id, 'c1', [9]), undefined);
+  const outcome = (p: Promise<void> | undefined) => p!.then(() => 'counted', (err: GuichetError) => err.code);
+  const w1 = outcome(l.admitHold('a', 'w1', 'c1', [9]));
+  const w2 = outcome(l.admitHold('a', 'w2', 'c1', [9]));
+  const w3 = outcome(l.admitHold('a', 'w3', 'c1', [10]));
+  let settled = '';
+  void w1.then((o) => (settled += `w1:${o} `));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.is(settled, '', 'waits while the answers are unknown');
+  l.forget('a', 'p1'); // refused (SEAT_TAKEN): room for the first waiting one
+  assert.is(await w1, 'counted');
+  assert.is(l.seatsHeld('a'), 4, 'w1 counted in the place of p1: the limit is never passed');
+  l.held('a', 'p2', 'c1', [9], Date.now() + 60_000); // granted
+  l.held('a', 'p3', 'c1', [11], Date.now() + 60_000);
+  l.held('a', 'p4', 'c1', [12], Date.now() + 60_000);
+  l.held('a', 'w1', 'c1', [13], Date.now() + 60_000);
+  assert.is(await w2, 'HOLD_LIMIT', 'four granted: it really passes the limit');
+  assert.is(await w3, 'HOLD_LIMIT');
+  assert.is(l.seatsHeld('a'), 4);
+});
+
+Pending('a new HOLD does not pass those waiting before it (first come, first counted)', async () => {
+  const { l } = limits();
+  for (const id of ['p1', 'p2', 'p3']) l.admitHold('a', id, 'c1', [1]);
+  const order: string[] = [];
+  const big = l.admitHold('a', 'big', 'c1', [2, 3])!.then(() => void order.push('big'));
+  const small = l.admitHold('a', 'small', 'c1', [4]);
+  assert.ok(small, 'it would fit alone, but waits behind the one that came first');
+  void small!.then(() => void order.push('small'), () => void order.push('small refused'));
+  l.forget('a', 'p1'); // room for the first: big is counted (p2, p3, big: 4 seats)
+  await big;
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(order, ['big'], 'small still waits: p2 and p3 may both be granted');
+  l.forget('a', 'p2');
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(order, ['big', 'small']);
+  assert.is(l.seatsHeld('a'), 4);
+});
+
+Pending.run();
+
+const Override = suite('AddressLimits: networks with limits of their own');
+
+Override('an address inside a listed network gets its limits, the most specific network first; others the defaults', () => {
+  const l = new AddressLimits({
+    ...OPTIONS,
+    overrides: [
+      { cidr: '10.0.0.0/8', maxSeats: 100, maxConnections: 50 },
+      { cidr: '10.1.0.0/16', maxSeats: 200 },
+      { cidr: '2001:db8::/32', maxWatchers: 9 },
+    ],
+  });
+  assert.is(l.maxSeatsOf('10.2.3.4'), 100);
+  assert.is(l.maxConnectionsOf('10.2.3.4'), 50);
+  assert.is(l.maxSeatsOf('10.1.3.4'), 200);
+  assert.is(l.maxConnectionsOf('10.1.3.4'), 2, 'a limit the network does not give is the default');
+  assert.is(l.maxSeatsOf('11.0.0.1'), 4);
+  assert.is(l.maxWatchersOf('2001:db8:0:1::/64'), 9);
+  assert.is(l.maxWatchersOf('2001:db9:0:1::/64'), 2);
+  assert.is(codeOf(() => l.checkHold('10.1.0.1', 200)), undefined);
+  assert.is(codeOf(() => l.checkHold('10.1.0.1', 201)), 'HOLD_LIMIT');
+  for (let i = 0; i < 2; i++) assert.ok(l.admitConnection('11.0.0.1'));
+  assert.not.ok(l.admitConnection('11.0.0.1'));
+});
+
+Override.run();

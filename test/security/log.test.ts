@@ -155,7 +155,8 @@ Backwards('a re-created stream: refused, naming both figures; --accept-log-reset
 
 Backwards('a stream restored from an older copy ends before what the gateways saw: refused', async ({ nats }) => {
   await bookAndStop(nats, [1, 2]);
-  const streamDir = join(nats.storeDir, 'js', 'jetstream', '$G', 'streams', 'TICKETS');
+  // The gateways' account's store (nats-accounts.conf: GUICHET).
+  const streamDir = join(nats.storeDir, 'js', 'jetstream', 'GUICHET', 'streams', 'TICKETS');
   const backup = join(nats.storeDir, 'backup-TICKETS');
   await nats.kill('SIGTERM');
   await cp(streamDir, backup, { recursive: true });

@@ -16,7 +16,7 @@ import { connectNats } from '../../src/nats-connection.js';
 import { encodeEvent } from '../../src/events/envelope.js';
 import { seatAt } from '../../src/actors/concert.js';
 import { MAIN_JS } from '../support/process.js';
-import { client, startNats, startNode, type TestNats } from '../support/guichet.js';
+import { client, eventually, startNats, startNode, type TestNats } from '../support/guichet.js';
 import type { Role } from '../support/nats.js';
 
 const exec = promisify(execFile);
@@ -156,12 +156,63 @@ for (const role of ['gateway', 'reader'] as const) {
   });
 }
 
-Roles('a reader cannot make the server write into tickets.> through a push consumer', async ({ nats }) => {
-  await withRole(nats, 'reader', async (_nc, jsm) => {
-    // A consumer delivering onto the log's own subjects: the server refuses the cycle.
-    const message = await refused(jsm.consumers.add('TICKETS', { name: 'loop', deliver_subject: 'tickets.events.c1' }));
-    assert.match(message, /cycle|permission/i);
+Roles("the reader reads its own account's copy of the log: the same events at the same sequences, a mirror nobody publishes into", async ({ nats }) => {
+  const origin = await withRole(nats, 'admin', async (_nc, jsm) => jsm.streams.info('TICKETS'));
+  const copy = await eventually(
+    () => withRole(nats, 'reader', async (_nc, jsm) => jsm.streams.info('TICKETS')),
+    (info) => info.state.last_seq === origin.state.last_seq,
+  );
+  assert.is(copy.config.mirror?.name, 'TICKETS', 'a mirror of the gateways\' TICKETS');
+  assert.ok(copy.config.deny_delete && copy.config.deny_purge);
+  const [a, b] = await Promise.all([
+    withRole(nats, 'admin', async (_nc, jsm) => jsm.streams.getMessage('TICKETS', { seq: 2 })),
+    withRole(nats, 'reader', async (_nc, jsm) => jsm.streams.getMessage('TICKETS', { seq: 2 })),
+  ]);
+  assert.is(b!.subject, a!.subject);
+  assert.equal(b!.json(), a!.json());
+});
+
+Roles('a reader\'s plain core subscription to tickets.events.* still hears new events live (imported one way)', async ({ nats, node }) => {
+  await withRole(nats, 'reader', async (nc) => {
+    const heard: string[] = [];
+    nc.subscribe('tickets.events.*', { callback: (_err, m) => void heard.push(`${m.subject} ${(m.json() as { type: string }).type}`) });
+    await nc.flush();
+    const c = await client(node);
+    const { hold } = await c.request<{ hold: string }>('HOLD', 'c2', 9);
+    await c.request('RELEASE', hold);
+    c.close();
+    await eventually(() => heard.length, (n) => n >= 2);
+    assert.equal(heard, ['tickets.events.c2 SeatHeld', 'tickets.events.c2 SeatReleased']);
   });
+});
+
+Roles("a reader's push consumer cannot deliver onto the gateways' subjects (nats-server #8274): nothing reaches tickets.catalog, snapshots or counters", async ({ nats }) => {
+  // Deliveries are published by the server in the account of the stream read, unchecked
+  // against the creator's permissions: only a stream of the readers' own account keeps them there.
+  const targets = ['tickets.catalog', 'tickets.snapshots.c1', '$KV.guichet_limits.x', 'tickets.events.c1'];
+  const streams = ['TICKETS_SNAPSHOTS', 'KV_guichet_limits', 'TICKETS'];
+  const lastSeqs = () => withRole(nats, 'admin', async (_nc, jsm) => Promise.all(streams.map(async (s) => (await jsm.streams.info(s).catch(() => undefined))?.state.last_seq ?? 0)));
+  const before = await lastSeqs();
+  const delivered: string[] = [];
+  await withRole(nats, 'admin', async (adminNc) => {
+    // Anyone listening in the gateways' account: what a deputy delivery would reach.
+    const sub = adminNc.subscribe('>', { callback: (_err, m) => void (targets.includes(m.subject) && delivered.push(m.subject)) });
+    await adminNc.flush();
+    await withRole(nats, 'reader', async (nc, jsm) => {
+      const made: string[] = [];
+      for (const [i, subject] of targets.entries()) {
+        // Made or refused, either way nothing may arrive there.
+        const name = `deputy${i}`;
+        await jsm.consumers.add('TICKETS', { name, deliver_subject: subject }).then(() => made.push(name), () => undefined);
+      }
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 700));
+      for (const name of made) await jsm.consumers.delete('TICKETS', name).catch(() => undefined);
+    });
+    sub.unsubscribe();
+  });
+  assert.equal(delivered, [], 'delivered into the gateways\' account');
+  assert.equal(await lastSeqs(), before, 'stored in the gateways\' streams');
 });
 
 Roles('the reader audits and tails the log through the CLI', async ({ nats }) => {

@@ -4,8 +4,9 @@
  * `sync: 'always'` starts it with `sync_interval: always`, as nats.conf does (every
  * acknowledged write on disk); the default is the server's (flush every 2 minutes).
  *
- * Authentication is on, with the roles guichet ships (nats-roles.conf): users `gateway`,
- * `reader` and `admin` with passwords, no anonymous access. `url` carries the gateway's
+ * Authentication is on, with the roles and accounts guichet ships (nats-roles.conf,
+ * nats-accounts.conf): users `gateway` and `admin` in the gateways' account, `reader` in the
+ * readers' one, with passwords; no anonymous access. `url` carries the gateway's
  * credentials, so that a gateway started on it runs with exactly the gateway's rights.
  * GUICHET_TEST_VIOLATIONS=1 prints every permission violation the server logs.
  */
@@ -24,8 +25,9 @@ export type SyncSetting = 'always' | 'default';
 export type Role = 'gateway' | 'reader' | 'admin';
 export const ROLES: readonly Role[] = ['gateway', 'reader', 'admin'];
 
-/** The repository's nats-roles.conf (tests run from dist/test/support). */
+/** The repository's nats-roles.conf and nats-accounts.conf (tests run from dist/test/support). */
 export const ROLES_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../nats-roles.conf');
+export const ACCOUNTS_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../nats-accounts.conf');
 
 /** Random passwords of the three roles, for one test server or cluster. */
 export function rolePasswords(): Record<Role, string> {
@@ -33,17 +35,21 @@ export function rolePasswords(): Record<Role, string> {
 }
 
 /**
- * The configuration lines that turn authentication on with guichet's roles; copies
- * nats-roles.conf next to the configuration (nats-server includes relative paths only).
+ * The configuration lines that turn authentication on with guichet's roles and accounts, as
+ * nats.conf does (gateway and admin in GUICHET, reader in GUICHET_READERS); copies
+ * nats-roles.conf and nats-accounts.conf next to the configuration (nats-server includes
+ * relative paths only).
  */
 export async function authorizationLines(configDir: string, passwords: Record<Role, string>): Promise<string[]> {
   await copyFile(ROLES_FILE, join(configDir, 'nats-roles.conf'));
+  await copyFile(ACCOUNTS_FILE, join(configDir, 'nats-accounts.conf'));
+  const user = (role: Role) => `{ user: ${role}, password: "${passwords[role]}", permissions: $GUICHET_${role.toUpperCase()}_PERMISSIONS }`;
   return [
     'include ./nats-roles.conf',
-    'authorization {',
-    '  users = [',
-    ...ROLES.map((role) => `    { user: ${role}, password: "${passwords[role]}", permissions: $GUICHET_${role.toUpperCase()}_PERMISSIONS }`),
-    '  ]',
+    'include ./nats-accounts.conf',
+    'accounts {',
+    `  GUICHET { jetstream: enabled, users: [ ${user('gateway')}, ${user('admin')} ], exports: $GUICHET_GATEWAY_EXPORTS, imports: $GUICHET_GATEWAY_IMPORTS }`,
+    `  GUICHET_READERS { jetstream: enabled, users: [ ${user('reader')} ], exports: $GUICHET_READER_EXPORTS, imports: $GUICHET_READER_IMPORTS }`,
     '}',
   ];
 }
