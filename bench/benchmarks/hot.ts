@@ -18,7 +18,7 @@ import type { ConnectResult, Plan, ThroughputResult } from '../worker.js';
 import { concerts, runNodeScript, writeCatalog, type Context } from '../lib/context.js';
 import { startNats } from '../lib/nats.js';
 import { nowMs, sleep } from '../lib/net.js';
-import { spawnGateway, type ServerProcess } from '../lib/proc.js';
+import { cpuMs, spawnGateway, type ServerProcess } from '../lib/proc.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import type { Row } from '../lib/report.js';
 import { closeAll, startWorkers, type LoadWorker } from '../lib/workers.js';
@@ -34,6 +34,8 @@ interface Level {
   /** Gateway CPU time per booking (µs), all gateways together. */
   cpuPerBookingUs: number;
   gatewayCpu: number;
+  /** nats-server CPU time per booking (µs): forwarding and a second follower cost it too. */
+  natsCpuPerBookingUs: number;
 }
 
 interface Ceilings {
@@ -110,12 +112,12 @@ export async function hot(ctx: Context): Promise<void> {
           const failed = conns.reduce((s, c) => s + c.failed, 0);
           if (failed > 0) throw new Error(`could not open ${failed} connections: ${JSON.stringify(conns.map((c) => c.errors))}`);
           for (const clients of variant.levels) {
-            const level = await runLevel(workers, gateways, concertFor(run, v, clients), clients, durationMs, warmupMs);
+            const level = await runLevel(workers, gateways, nats.pid, concertFor(run, v, clients), clients, durationMs, warmupMs);
             if (!results.has(key(v, clients))) results.set(key(v, clients), []);
             results.get(key(v, clients))!.push(level);
             ctx.log(
               `  ${variant.name}, ${clients} clients: ${Math.round(level.bookingsPerSec)} bookings/s, p50 ${level.latency.p50} ms, p99 ${level.latency.p99} ms, ` +
-                `gateway CPU ${Math.round(level.gatewayCpu * 100)} % (${level.cpuPerBookingUs} µs/booking)` +
+                `gateway CPU ${Math.round(level.gatewayCpu * 100)} % (${level.cpuPerBookingUs} µs/booking), nats-server ${level.natsCpuPerBookingUs} µs/booking` +
                 (Object.keys(level.errors).length ? `, errors ${JSON.stringify(level.errors)}` : ''),
             );
           }
@@ -171,6 +173,7 @@ function hotRows(variants: Variant[], results: Map<string, Level[]>, ceilings: C
       });
       rows.push({ benchmark: 'hot', setting: variant.name, measure: `${clients} clients: hold+book p50`, value: median(rs.map((r) => r.latency.p50)), unit: 'ms', runs: rs.map((r) => r.latency.p50) });
       rows.push({ benchmark: 'hot', setting: variant.name, measure: `${clients} clients: gateway CPU per booking`, value: median(rs.map((r) => r.cpuPerBookingUs)), unit: 'µs' });
+      rows.push({ benchmark: 'hot', setting: variant.name, measure: `${clients} clients: nats-server CPU per booking`, value: median(rs.map((r) => r.natsCpuPerBookingUs)), unit: 'µs' });
     }
   }
   rows.push(...ownershipRows(variants, of));
@@ -216,7 +219,15 @@ function ownershipRows(variants: Variant[], of: (v: number, clients: number) => 
   return rows;
 }
 
-async function runLevel(workers: LoadWorker[], gateways: ServerProcess[], concert: string, clients: number, durationMs: number, warmupMs: number): Promise<Level> {
+async function runLevel(
+  workers: LoadWorker[],
+  gateways: ServerProcess[],
+  natsPid: number | undefined,
+  concert: string,
+  clients: number,
+  durationMs: number,
+  warmupMs: number,
+): Promise<Level> {
   // Client k (0-based) books seats k + 1, k + 1 + N, …: nobody wants another's seat.
   const plans: Plan[] = Array.from({ length: clients }, (_, k) => {
     const seats: number[] = [];
@@ -226,7 +237,7 @@ async function runLevel(workers: LoadWorker[], gateways: ServerProcess[], concer
   const share = workers.map((_, w) => plans.filter((_, k) => k % workers.length === w));
   const startAt = nowMs() + 300;
   const cpu = () => gateways.reduce((sum, g) => sum + g.cpuMs(), 0);
-  const sample = () => ({ cpu: cpu(), at: nowMs() });
+  const sample = () => ({ cpu: cpu(), nats: natsPid === undefined ? 0 : cpuMs(natsPid), at: nowMs() });
   const cpuStart = sleep(startAt + warmupMs - nowMs()).then(sample);
   const cpuEnd = sleep(startAt + warmupMs + durationMs - nowMs()).then(sample);
   const runs = await Promise.all(
@@ -249,6 +260,7 @@ async function runLevel(workers: LoadWorker[], gateways: ServerProcess[], concer
     latency: summarize(latency),
     errors,
     cpuPerBookingUs: Math.round(((b.cpu - a.cpu) * 1000) / Math.max(1, latency.length)),
+    natsCpuPerBookingUs: Math.round(((b.nats - a.nats) * 1000) / Math.max(1, latency.length)),
     gatewayCpu: round((b.cpu - a.cpu) / (b.at - a.at), 2),
   };
 }

@@ -68,8 +68,12 @@ export interface StartupReport {
   snapshots: { used: number; ignored: string[] };
 }
 
-/** How many of the last applied events are kept at hand, for the answers of forwarded commands. */
-const RECENT_EVENTS = 8_192;
+/**
+ * How many of the last events other gateways wrote are kept at hand, for the answers of
+ * forwarded commands (the owner's answer names them; they usually arrived through the stream a
+ * moment before it). Missed, the answer is read from the state instead. About 1 MB at most.
+ */
+const RECENT_EVENTS = 2_048;
 
 /** A replay longer than this many events is followed at once by fresh snapshots. */
 const SNAPSHOT_AFTER_REPLAY_OF = 10_000;
@@ -100,7 +104,7 @@ export class Registry {
   /** Forwarded commands' answers waiting for this gateway's state to include their events. */
   private readonly waiters = new Map<string, Array<{ seq: number; resolve: () => void }>>();
   private readonly forwarding?: Forwarding;
-  /** The last events applied, by stream sequence modulo its length (forwarded answers name theirs). */
+  /** The last events other gateways wrote, by stream sequence modulo its length (forwarded answers name theirs). */
   private readonly recent: (StoredEvent | undefined)[] = new Array(RECENT_EVENTS);
   /** Live events delivered this turn, per concert, on their way to its actor. */
   private readonly delivering = new Map<string, StoredEvent[]>();
@@ -369,7 +373,8 @@ export class Registry {
   private applied(event: StoredEvent, state: ConcertState): void {
     this.states.set(event.concert, state);
     this.appliedSeqs.set(event.concert, event.seq);
-    this.recent[event.seq % RECENT_EVENTS] = event;
+    // Only others' events: an answer this gateway forwarded names events its owner wrote.
+    if (event.source !== this.options.source) this.recent[event.seq % RECENT_EVENTS] = event;
     const waiting = this.waiters.get(event.concert);
     if (waiting && waiting.length > 0) {
       const ready = waiting.filter((w) => w.seq <= event.seq);

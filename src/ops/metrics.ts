@@ -125,6 +125,17 @@ export class Metrics implements CommandObserver {
     seats('guichet_booked_seats', 'Seats booked, per concert', (o) => o.booked);
     seats('guichet_free_seats', 'Seats free now (an expired hold counts as free), per concert', (o) => o.free);
     new Gauge({
+      name: 'guichet_concert_owned',
+      help: 'Per concert: 1 if this gateway decides it (owns its lease, or nobody does), 0 if it forwards its commands to the owner',
+      labelNames: ['concert'],
+      registers,
+      collect() {
+        const node = self.node;
+        if (!node) return;
+        for (const c of node.registry.catalog) this.set({ concert: c.id }, !node.ownership || node.ownership.decidesFor(c.id) ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'guichet_available',
       help: '1 while this gateway can write (NATS connected, the log trusted); 0 while writes answer UNAVAILABLE',
       registers,

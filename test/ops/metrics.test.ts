@@ -144,6 +144,8 @@ Metrics('the stream lag is nil once caught up, and the position is the stream en
   assert.is(sample(s, 'guichet_stream_lag_events'), 0);
   assert.is(sample(s, 'guichet_stream_lag_seconds'), 0);
   assert.is(sample(s, 'guichet_available'), 1);
+  // The only gateway decides every concert (it took their leases).
+  assert.equal([sample(s, 'guichet_concert_owned', { concert: 'c1' }), sample(s, 'guichet_concert_owned', { concert: 'c2' })], [1, 1]);
   assert.is(sample(s, 'guichet_startup_replayed_events'), ctx.node.startup.events);
   assert.ok(sample(s, 'guichet_startup_seconds') > 0);
   assert.ok(s.has('process_cpu_seconds_total'), 'process metrics are there');
