@@ -131,10 +131,16 @@ export class Ownership {
     this.timer.unref();
   }
 
-  /** The gateway that decides for the concert: this one, another, or undefined (nobody known: decide here). */
+  /**
+   * The gateway that decides for the concert: this one, another, or undefined (nobody known, or
+   * an owner whose presence ran out: decide here). An owner that stopped renewing is not waited
+   * for until its concert's lease runs out too: commands sent to a frozen owner in that moment
+   * waited until it woke (3 s in the freeze fault test).
+   */
   ownerOf(concert: string): string | undefined {
     if (this.mine.has(concert)) return this.self;
-    return this.owners.get(concert)?.gateway;
+    const owner = this.owners.get(concert)?.gateway;
+    return owner !== undefined && (owner === this.self || this.live.has(owner)) ? owner : undefined;
   }
 
   /** Whether this gateway should do the concert's unasked work (expiry releases): it owns it, or nobody does. */
