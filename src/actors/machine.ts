@@ -103,6 +103,14 @@ interface ConcertContext extends ConcertInput {
   group: Member[];
   /** All the group's events, in order: one append. */
   pending: EventEnvelope[];
+  /**
+   * The group's events seen in the log while its append was in flight or being caught up (from
+   * the stream, or a catch-up read): an append whose acknowledgement was lost (a timeout, the
+   * gateway paused) may be stored although it ends in a conflict or an error. Then the group is
+   * answered from these, never decided again: decided again after its hold had run out, a HOLD
+   * was stored twice under one hold id (the owner-freeze fault test).
+   */
+  seenStored: StoredEvent[];
   /** Conflicts met by the current group: bounded, so a pathological race cannot spin for ever. */
   conflicts: number;
   /** The subject's last sequence as the refused append reported it: where catching up ends. */
@@ -166,6 +174,24 @@ function unavailable(err: unknown): GuichetError {
 }
 
 const tooLate = () => new GuichetError('UNAVAILABLE', 'the concert was too busy to answer in time; try again');
+
+/** Of these stored events, those that are the pending group's own (by event id). */
+function ownEvents(context: Pick<ConcertContext, 'pending'>, events: readonly StoredEvent[]): StoredEvent[] {
+  const { pending } = context;
+  if (pending.length === 0 || events.length === 0) return [];
+  // Ids are ULIDs made by this gateway for this group: a linear look over a short batch, or a set for a long one.
+  const ids = pending.length <= 8 ? undefined : new Set(pending.map((e) => e.id));
+  return events.filter((e) => (ids ? ids.has(e.id) : pending.some((p) => p.id === e.id)));
+}
+
+/** Answers each command of the group with its own events (in the group's order) and the state after. */
+function answerGroup(group: readonly Member[], stored: readonly StoredEvent[], state: ConcertState): void {
+  const byId = new Map(stored.map((e) => [e.id, e]));
+  for (const member of group) {
+    if (member.refusal) member.request.reject(member.refusal);
+    else member.request.resolve({ events: member.events.map((e) => byId.get(e.id)!), state });
+  }
+}
 
 /** The events of one append with their sequences: consecutive, the last at `lastSeq`. */
 function storedEvents(events: readonly EventEnvelope[], lastSeq: number): StoredEvent[] {
@@ -279,6 +305,13 @@ export const concertMachine = setup({
     hasMail: ({ context }) => context.mailbox.length > 0,
     nothingToWrite: ({ context }) => context.pending.length === 0,
     isConflict: ({ event }) => event.type === 'append.failed' && event.error instanceof AppendConflict,
+    /** Every event of the group is in the log (seen from the stream, or in what was caught up). */
+    groupStored: ({ context, event }) => {
+      if (context.pending.length === 0) return false;
+      const caught = 'output' in event && Array.isArray(event.output) ? ownEvents(context, event.output as StoredEvent[]) : [];
+      // Distinct ids: an event may have come both from the stream and from the catch-up.
+      return new Set([...context.seenStored, ...caught].map((e) => e.id)).size >= context.pending.length;
+    },
     tooManyConflicts: ({ context }) => context.conflicts >= MAX_CONFLICTS,
   },
   actions: {
@@ -303,9 +336,12 @@ export const concertMachine = setup({
         (error: unknown) => answer({ type: 'append.failed', error }),
       );
     },
-    applyStreamEvent: assign(({ context, event }) =>
-      event.type === 'stream.event' ? applyAll(context, [event.event]) : event.type === 'stream.events' ? applyAll(context, event.events) : {},
-    ),
+    applyStreamEvent: assign(({ context, event }) => {
+      const events = event.type === 'stream.event' ? [event.event] : event.type === 'stream.events' ? event.events : undefined;
+      if (!events) return {};
+      const own = ownEvents(context, events);
+      return { ...applyAll(context, events), ...(own.length > 0 ? { seenStored: [...context.seenStored, ...own] } : {}) };
+    }),
     // The mailbox is one array changed in place (push / shift), not copied per command: a
     // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
     enqueue: ({ context, event }) => {
@@ -335,13 +371,15 @@ export const concertMachine = setup({
       if (event.type !== 'append.stored') return {};
       const stored = storedEvents(context.pending, event.lastSeq);
       const next = applyAll(context, stored);
-      let i = 0;
-      for (const member of context.group) {
-        const own = stored.slice(i, i + member.events.length);
-        i += member.events.length;
-        if (member.refusal) member.request.reject(member.refusal);
-        else member.request.resolve({ events: own, state: next.state });
-      }
+      answerGroup(context.group, stored, next.state);
+      return { ...next, conflicts: 0 };
+    }),
+    /** The append failed or conflicted, but the log has the group's events: answered from them. */
+    replySeenStored: assign(({ context, event }) => {
+      const caught = 'output' in event && Array.isArray(event.output) ? (event.output as StoredEvent[]) : [];
+      const next = applyAll(context, caught);
+      const seen = [...context.seenStored, ...ownEvents(context, caught)];
+      answerGroup(context.group, seen, next.state);
       return { ...next, conflicts: 0 };
     }),
     applyCaughtUp: assign(({ context, event }) => {
@@ -366,7 +404,7 @@ export const concertMachine = setup({
     takeLoaded: assign(({ context, event }) =>
       event.type === 'loaded' && event.lastSeq >= context.lastSeq ? { state: event.state, lastSeq: event.lastSeq } : {},
     ),
-    clearGroup: assign({ group: () => [], pending: () => [] }),
+    clearGroup: assign({ group: () => [], pending: () => [], seenStored: () => [] }),
     clearConflicts: assign({ conflicts: 0 }),
     allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
   },
@@ -380,6 +418,7 @@ export const concertMachine = setup({
     mailbox: [],
     group: [],
     pending: [],
+    seenStored: [],
     conflicts: 0,
     expiryBackoffUntil: 0,
   }),
@@ -417,6 +456,7 @@ export const concertMachine = setup({
       on: {
         'append.stored': { target: 'ready', actions: ['applyStoredAndReply', 'clearGroup', 'allowExpiryNow'] },
         'append.failed': [
+          { guard: 'groupStored', target: 'ready', actions: ['replySeenStored', 'clearGroup', 'allowExpiryNow'] },
           { guard: 'isConflict', target: 'catchingUp', actions: 'noteConflict' },
           { target: 'ready', actions: ['replyFailure', 'clearGroup', 'clearConflicts'] },
         ],
@@ -432,6 +472,7 @@ export const concertMachine = setup({
           untilSeq: context.conflictSeq,
         }),
         onDone: [
+          { guard: 'groupStored', target: 'ready', actions: ['replySeenStored', 'clearGroup', 'allowExpiryNow'] },
           { guard: 'tooManyConflicts', target: 'ready', actions: ['applyCaughtUp', 'replyContention', 'clearGroup', 'clearConflicts'] },
           { target: 'deciding', actions: ['applyCaughtUp', 'requeueGroup', 'clearGroup'] },
         ],

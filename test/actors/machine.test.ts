@@ -398,6 +398,39 @@ Conflict('a conflict on a lone append: caught up, decided again, stored', async 
   assert.is(seatOf(a.outcome!.state, 9).kind, 'held', 'the state includes what it caught up on');
 });
 
+Conflict('an append stored although its answer was a conflict (a lost acknowledgement, then a retry): answered from the log, never decided again', async () => {
+  const h = start();
+  const answer = h.send(hold(4, 'alice', 'h4'));
+  await settle();
+  // The append reaches the log, but its acknowledgement is lost; the hold then runs out and
+  // another gateway writes its release; the retry of the append meets that write (a conflict).
+  const append = h.log.waiting.shift()!;
+  for (const e of append.events) h.log.stored.push({ ...e, seq: h.log.stored.length + 1 });
+  h.log.write({ concert: CONCERT, type: 'SeatReleased', data: { seat: 4, hold: 'h4', reason: 'expired' } });
+  append.fail(new AppendConflict('moved past 0', 2));
+  await settle();
+  assert.ok(answer.outcome, `answered OK, not ${answer.error?.code}`);
+  assert.equal(answer.outcome!.events.map((e) => [e.type, e.seq]), [['SeatHeld', 1]], 'with the event stored the first time');
+  assert.is(h.log.asked.length, 1, 'not appended again');
+  assert.is(h.log.stored.filter((e) => e.type === 'SeatHeld').length, 1, 'the hold is in the log once');
+});
+
+Conflict('an append whose events came back from the stream before its acknowledgement failed: answered OK', async () => {
+  const h = start();
+  const answer = h.send(hold(5, 'bob', 'h5'));
+  await settle();
+  const append = h.log.waiting.shift()!;
+  for (const e of append.events) {
+    const stored = { ...e, seq: h.log.stored.length + 1 };
+    h.log.stored.push(stored);
+    h.actor.send({ type: 'stream.event', event: stored });
+  }
+  append.fail(new Error('timed out (3 attempts)'));
+  await settle();
+  assert.ok(answer.outcome, `answered OK, not ${answer.error?.code}`);
+  assert.is(h.log.asked.length, 1);
+});
+
 Conflict.run();
 
 // ================================================================== time
