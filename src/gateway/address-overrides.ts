@@ -12,6 +12,7 @@
  * at most a /64: a longer prefix names part of a key, which cannot be told apart.
  */
 import { readFileSync } from 'node:fs';
+import { ipv6Groups } from './address.js';
 
 /** One entry of the file. */
 export interface AddressOverride {
@@ -153,7 +154,7 @@ function parseCidr(text: string, where: string): Omit<Network, 'limits'> {
     if (host !== 0n) throw new Error(`${where}: ${text} has bits set past its /${prefix} (did you mean ${formatIpv4(v4 - host)}/${prefix}?)`);
     return { family: 4, bits: v4, prefix };
   }
-  const groups = parseIpv6(m[1]!);
+  const groups = ipv6Groups(m[1]!.toLowerCase());
   if (!groups) throw new Error(`${where}: ${JSON.stringify(m[1])} is neither an IPv4 nor an IPv6 address`);
   if (prefix > 64) {
     throw new Error(`${where}: ${text}: IPv6 addresses are counted by /64, so an IPv6 CIDR is at most a /64`);
@@ -183,17 +184,3 @@ function parseKey64(key: string): bigint | undefined {
   return m.slice(1).reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
-/** The eight groups of an IPv6 address (no zone, no embedded IPv4), or undefined. */
-function parseIpv6(text: string): number[] | undefined {
-  const address = text.toLowerCase();
-  const halves = address.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (part: string) => (part === '' ? [] : part.split(':'));
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const words = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  if (words.some((w) => !/^[0-9a-f]{1,4}$/.test(w))) return undefined;
-  return words.map((w) => parseInt(w, 16));
-}

@@ -14,8 +14,8 @@ export function addressKey(remote: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }
 
-/** The eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
-function ipv6Groups(address: string): number[] | undefined {
+/** The eight 16-bit groups of an IPv6 address (lower case; a trailing dotted IPv4 allowed), or undefined when it is not one. */
+export function ipv6Groups(address: string): number[] | undefined {
   let text = address;
   const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (v4) {
