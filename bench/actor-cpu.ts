@@ -14,7 +14,7 @@ import { createActor } from 'xstate';
 import { concertMachine, type ConcertPorts, type Outcome } from '../src/actors/machine.js';
 import { initialState, type ConcertCommand } from '../src/actors/concert.js';
 import { layoutOf } from '../src/layout.js';
-import type { EventEnvelope, StoredEvent } from '../src/events/envelope.js';
+import { decodeEvent, encodeEvent, EVENT_VERSION, type EventEnvelope, type StoredEvent } from '../src/events/envelope.js';
 import { median } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -64,6 +64,47 @@ async function run(capacity: number, clients: number, bookings: number): Promise
   return (used.user + used.system) / (perClient * clients);
 }
 
+/**
+ * A follower's copy (a gateway that does not own the concert): the events of `clients` callers'
+ * bookings (HOLD then BOOK, seat by seat) arrive from the stream as bytes and reach the actor
+ * `perTurn` at a time, as the registry hands them over (decoded, then one `stream.events`).
+ */
+async function follow(capacity: number, clients: number, bookings: number, perTurn: number): Promise<number> {
+  const at = new Date().toISOString();
+  const expiresAt = new Date(Date.now() + 600_000).toISOString();
+  const wire: Uint8Array[] = [];
+  for (let b = 0; b < Math.min(bookings, capacity); b++) {
+    const meta = { v: EVENT_VERSION, concert: 'hot', at, source: 'owner' };
+    const hold = `h${b}`;
+    wire.push(encodeEvent({ id: `e${2 * b}`, ...meta, type: 'SeatHeld', data: { seat: b + 1, hold, holder: `x${b % clients}`, expiresAt } }));
+    wire.push(
+      encodeEvent({ id: `e${2 * b + 1}`, ...meta, type: 'SeatBooked', data: { seat: b + 1, hold, reference: String(1_000_000_000 + b), firstName: 'Ada', lastName: 'Lovelace' } }),
+    );
+  }
+  const ports: ConcertPorts = {
+    append: () => Promise.reject(new Error('a follower does not append')),
+    readAfter: () => Promise.resolve([] as StoredEvent[]),
+    applied: () => undefined,
+    decidesExpiry: () => false,
+    now: Date.now,
+    newId: () => 'unused',
+    source: 'bench',
+  };
+  const actor = createActor(concertMachine, { input: { state: initialState('hot', capacity), rules: { holdMs: 120_000, maxSeats: 8 }, ports } });
+  actor.start();
+  actor.send({ type: 'loaded', state: initialState('hot', capacity), lastSeq: 0 });
+  const started = process.cpuUsage();
+  for (let i = 0; i < wire.length; i += perTurn) {
+    const events = wire.slice(i, i + perTurn).map((bytes, j) => ({ ...decodeEvent(bytes), seq: i + j + 1 }));
+    actor.send({ type: 'stream.events', events });
+    // One turn of the event loop per delivery, as from the stream (timers and microtasks run).
+    if (i % (perTurn * 64) === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const used = process.cpuUsage(started);
+  actor.stop();
+  return (used.user + used.system) / (wire.length / 2);
+}
+
 const only = args.includes("--case") ? args[args.indexOf("--case") + 1]!.split("x").map(Number) as [number, number] : undefined;
 const cases: Array<[number, number]> = only ? [only] : [
   [20_000, 1],
@@ -72,12 +113,21 @@ const cases: Array<[number, number]> = only ? [only] : [
   [2_000, 1],
   [2_000, 10],
 ];
-const results: Array<{ capacity: number; clients: number; cpuPerBookingUs: number; runs: number[] }> = [];
+const results: Array<{ capacity: number; clients: number; follower?: number; cpuPerBookingUs: number; runs: number[] }> = [];
 for (const [capacity, clients] of cases) {
   await run(capacity, clients, BOOKINGS / 4); // warm-up
   const figures: number[] = [];
   for (let r = 0; r < RUNS; r++) figures.push(await run(capacity, clients, BOOKINGS));
   results.push({ capacity, clients, cpuPerBookingUs: median(figures), runs: figures });
   process.stderr.write(`${String(capacity).padStart(6)} seats, ${String(clients).padStart(3)} clients: ${median(figures).toFixed(1)} µs CPU per booking (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
+}
+// A follower's copy of the hot concert, its events handed over 2 and 32 at a time.
+for (const perTurn of only ? [] : [2, 32]) {
+  const [capacity, clients] = [20_000, 200];
+  await follow(capacity, clients, BOOKINGS / 4, perTurn);
+  const figures: number[] = [];
+  for (let r = 0; r < RUNS; r++) figures.push(await follow(capacity, clients, BOOKINGS, perTurn));
+  results.push({ capacity, clients, follower: perTurn, cpuPerBookingUs: median(figures), runs: figures });
+  process.stderr.write(`${String(capacity).padStart(6)} seats, follower, ${perTurn} events a turn: ${median(figures).toFixed(1)} µs CPU per booking, decoding included (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

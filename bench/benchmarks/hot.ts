@@ -18,7 +18,7 @@ import type { ConnectResult, Plan, ThroughputResult } from '../worker.js';
 import { concerts, runNodeScript, writeCatalog, type Context } from '../lib/context.js';
 import { startNats } from '../lib/nats.js';
 import { nowMs, sleep } from '../lib/net.js';
-import { cpuMs, spawnGateway, type ServerProcess } from '../lib/proc.js';
+import { cpuMs, spawnBareReader, spawnGateway, type ServerProcess } from '../lib/proc.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import type { Row } from '../lib/report.js';
 import { closeAll, startWorkers, type LoadWorker } from '../lib/workers.js';
@@ -36,6 +36,8 @@ interface Level {
   gatewayCpu: number;
   /** nats-server CPU time per booking (µs): forwarding and a second follower cost it too. */
   natsCpuPerBookingUs: number;
+  /** Each gateway's CPU time per booking (µs): with two, the owner's and the other's apart. */
+  perGatewayUs: number[];
 }
 
 interface Ceilings {
@@ -49,6 +51,8 @@ interface Variant {
   dist?: string;
   gateways: number;
   levels: number[];
+  /** Beside the gateway, a process that only reads the log (bench/bare-reader.ts). */
+  bareReader?: boolean;
 }
 
 export async function hot(ctx: Context): Promise<void> {
@@ -56,6 +60,8 @@ export async function hot(ctx: Context): Promise<void> {
   const variants: Variant[] = [
     { name: 'one gateway', gateways: 1, levels },
     { name: 'two gateways', gateways: 2, levels: ctx.quick ? [200] : [10, 200, 1_000] },
+    // The ceiling of two gateways sharing these cores: whatever the second does, it reads the log.
+    { name: 'one gateway + a bare log reader', gateways: 1, bareReader: true, levels: [200] },
   ];
   if (ctx.baselineDist) {
     variants.push({ name: 'baseline (one gateway)', dist: ctx.baselineDist, gateways: 1, levels: ctx.quick ? [1, 10, 200] : [1, 10, 200] });
@@ -88,6 +94,8 @@ export async function hot(ctx: Context): Promise<void> {
       const before = await ceiling();
       for (const [v, variant] of variants.entries()) {
         const gateways: ServerProcess[] = [];
+        /** Whose CPU is counted: the gateways, and the bare reader beside them. */
+        const processes: ServerProcess[] = [];
         const workers = startWorkers(WORKERS);
         try {
           for (let g = 0; g < variant.gateways; g++) {
@@ -101,6 +109,9 @@ export async function hot(ctx: Context): Promise<void> {
               }),
             );
           }
+          processes.push(...gateways);
+          const reader = variant.bareReader ? await spawnBareReader({ natsUrl: nats.url }) : undefined;
+          if (reader) processes.push(reader);
           const max = Math.max(...variant.levels);
           // Worker w's clients go to gateway w % gateways: with two, clients alternate.
           const per = Math.ceil(max / WORKERS);
@@ -112,18 +123,18 @@ export async function hot(ctx: Context): Promise<void> {
           const failed = conns.reduce((s, c) => s + c.failed, 0);
           if (failed > 0) throw new Error(`could not open ${failed} connections: ${JSON.stringify(conns.map((c) => c.errors))}`);
           for (const clients of variant.levels) {
-            const level = await runLevel(workers, gateways, nats.pid, concertFor(run, v, clients), clients, durationMs, warmupMs);
+            const level = await runLevel(workers, processes, nats.pid, concertFor(run, v, clients), clients, durationMs, warmupMs);
             if (!results.has(key(v, clients))) results.set(key(v, clients), []);
             results.get(key(v, clients))!.push(level);
             ctx.log(
               `  ${variant.name}, ${clients} clients: ${Math.round(level.bookingsPerSec)} bookings/s, p50 ${level.latency.p50} ms, p99 ${level.latency.p99} ms, ` +
-                `gateway CPU ${Math.round(level.gatewayCpu * 100)} % (${level.cpuPerBookingUs} µs/booking), nats-server ${level.natsCpuPerBookingUs} µs/booking` +
+                `gateway CPU ${Math.round(level.gatewayCpu * 100)} % (${level.cpuPerBookingUs} µs/booking${level.perGatewayUs.length > 1 ? `: ${level.perGatewayUs.join(' + ')}` : ''}), nats-server ${level.natsCpuPerBookingUs} µs/booking` +
                 (Object.keys(level.errors).length ? `, errors ${JSON.stringify(level.errors)}` : ''),
             );
           }
         } finally {
           await closeAll(workers);
-          for (const g of gateways) await g.stop();
+          for (const p of processes) await p.stop();
         }
       }
       const after = await ceiling();
@@ -209,6 +220,12 @@ function ownershipRows(variants: Variant[], of: (v: number, clients: number) => 
     const vsOld = perRun(at200, of(oldTwo, 200));
     rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways ÷ baseline two gateways, 200 clients, bookings/s', value: vsOld, unit: '×', target: '≥ 1.6', holds: vsOld >= 1.6 });
   }
+  const bare = variants.findIndex((v) => v.bareReader);
+  if (bare >= 0 && of(bare, 200).length > 0) {
+    // What reading the log alone costs one gateway on these cores: two gateways cannot beat it here.
+    const ceiling = perRun(of(bare, 200), of(one, 200));
+    rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'ceiling: one gateway beside a bare log reader ÷ one gateway, 200 clients, bookings/s', value: ceiling, unit: '×' });
+  }
   const p99at200 = median(at200.map((r) => r.latency.p99));
   rows.push({ benchmark: 'hot', setting: 'ownership', measure: 'two gateways, 200 clients: p99', value: p99at200, unit: 'ms', target: '≤ 150 ms', holds: p99at200 <= 150 });
   const at1000 = of(two, 1_000);
@@ -236,8 +253,10 @@ async function runLevel(
   });
   const share = workers.map((_, w) => plans.filter((_, k) => k % workers.length === w));
   const startAt = nowMs() + 300;
-  const cpu = () => gateways.reduce((sum, g) => sum + g.cpuMs(), 0);
-  const sample = () => ({ cpu: cpu(), nats: natsPid === undefined ? 0 : cpuMs(natsPid), at: nowMs() });
+  const sample = () => {
+    const each = gateways.map((g) => g.cpuMs());
+    return { each, cpu: each.reduce((sum, ms) => sum + ms, 0), nats: natsPid === undefined ? 0 : cpuMs(natsPid), at: nowMs() };
+  };
   const cpuStart = sleep(startAt + warmupMs - nowMs()).then(sample);
   const cpuEnd = sleep(startAt + warmupMs + durationMs - nowMs()).then(sample);
   const runs = await Promise.all(
@@ -262,5 +281,6 @@ async function runLevel(
     cpuPerBookingUs: Math.round(((b.cpu - a.cpu) * 1000) / Math.max(1, latency.length)),
     natsCpuPerBookingUs: Math.round(((b.nats - a.nats) * 1000) / Math.max(1, latency.length)),
     gatewayCpu: round((b.cpu - a.cpu) / (b.at - a.at), 2),
+    perGatewayUs: b.each.map((ms, g) => Math.round(((ms - a.each[g]!) * 1000) / Math.max(1, latency.length))),
   };
 }

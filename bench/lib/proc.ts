@@ -86,6 +86,11 @@ export async function spawnRawServer(options: SpawnOptions & { backlog?: number;
   return spawnServer(join(DIST, 'bench', 'raw-server.js'), args, options);
 }
 
+/** bench/bare-reader.ts: follows the log and decodes each event, nothing more (it "listens" on no port). */
+export function spawnBareReader(options: SpawnOptions & { natsUrl: string }): Promise<ServerProcess> {
+  return spawnServer(join(DIST, 'bench', 'bare-reader.js'), ['--nats', options.natsUrl], options);
+}
+
 async function spawnServer(script: string, args: string[], options: SpawnOptions): Promise<ServerProcess> {
   const nodeArgs = [...(options.nodeArgs ?? [])];
   if (options.profileDir) {

@@ -29,30 +29,33 @@ export interface ConcertState {
  * The seats of each state made by events, as a persistent list (immutable's `List`): the
  * state an event makes shares all of it but one short path with the state before. (An array
  * copied per event was most of the actor's CPU on a hot concert at low load, and its GC:
- * 20,000 seats are 160 KB a copy; bench/actor-cpu.ts.) The list lives beside its state, like
- * the index: the state is still a plain `{ concert, capacity, seats }`, whose `seats` is made
+ * 20,000 seats are 160 KB a copy; bench/actor-cpu.ts.) The list rides on its state under a
+ * symbol key, like the index: the state is still a plain `{ concert, capacity, seats }`, whose `seats` is made
  * from the list on its first read and kept (a seat map, a snapshot); decisions read seat by
  * seat, with `seatAt`.
  */
-const lists = new WeakMap<ConcertState, List<Seat>>();
+const LIST = Symbol('seat list');
+
+/** A state events made: its list under a symbol key, which JSON, `Object.keys` and deep-equal comparisons do not see. */
+type EvolvedState = ConcertState & { readonly [LIST]?: List<Seat> };
 
 function evolvedState(concert: string, list: List<Seat>): ConcertState {
   let array: readonly Seat[] | undefined;
-  const state: ConcertState = {
+  const state: EvolvedState = {
     concert,
     capacity: list.size,
     get seats() {
       return (array ??= list.toArray());
     },
+    [LIST]: list,
   };
-  lists.set(state, list);
   return state;
 }
 
 /** Seat `n` (1-based), or undefined when the concert has no such seat. */
 export function seatAt(state: ConcertState, n: number): Seat | undefined {
   if (!Number.isInteger(n) || n < 1 || n > state.capacity) return undefined;
-  const list = lists.get(state);
+  const list = (state as EvolvedState)[LIST];
   return list ? list.get(n - 1) : state.seats[n - 1];
 }
 
@@ -115,7 +118,7 @@ export function evolveAll(state: ConcertState, events: readonly DomainEvent[]): 
   let index: SeatIndex | undefined;
   for (const event of events) {
     if (!inRange(state.capacity, event)) continue;
-    list ??= lists.get(state) ?? List(state.seats);
+    list ??= (state as EvolvedState)[LIST] ?? List(state.seats);
     index ??= indexOf(state);
     const n = event.data.seat;
     const now = seatAfter(event);

@@ -10,8 +10,11 @@
  * entries with the state before it, so nothing is copied per event, and an older state (a
  * group's draft, a caller's outcome) keeps answering for itself.
  *
- * The index lives beside its state (a WeakMap), not in it: a state is still just its seats,
- * compared, stored and written in snapshots as such. A state made without one (a replay, a
+ * The index rides on its state under a symbol key, which JSON, `Object.keys` and deep-equal
+ * comparisons do not see: a state is still just its seats, compared, stored and written in
+ * snapshots as such. (It was kept in a WeakMap: on a hot concert, a state per event made the
+ * garbage collector's weak-table work most of the fold's CPU, 17-25 against 9 µs per booking
+ * folded two events at a time; bench/actor-cpu.ts.) A state made without one (a replay, a
  * snapshot, a test's literal) has its index built on first use, by one pass over its seats.
  * The index only points at seats; every answer is read from the seats themselves.
  */
@@ -43,21 +46,19 @@ const EMPTY: SeatIndex = {
   booked: 0,
 };
 
-const indexes = new WeakMap<ConcertState, SeatIndex>();
+const INDEX = Symbol('seat index');
+
+/** A state with its index under a symbol key (unseen by JSON, `Object.keys` and deep-equal comparisons). */
+type IndexedState = ConcertState & { [INDEX]?: SeatIndex };
 
 /** The index of a state: kept from the state it was made from, or built now (one pass). */
 export function indexOf(state: ConcertState): SeatIndex {
-  let index = indexes.get(state);
-  if (!index) {
-    index = buildIndex(state.seats);
-    indexes.set(state, index);
-  }
-  return index;
+  return ((state as IndexedState)[INDEX] ??= buildIndex(state.seats));
 }
 
 /** Records the index of a state just made from another state's index. */
 export function keepIndex(state: ConcertState, index: SeatIndex): void {
-  indexes.set(state, index);
+  (state as IndexedState)[INDEX] = index;
 }
 
 export function buildIndex(seats: readonly Seat[]): SeatIndex {
