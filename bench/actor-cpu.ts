@@ -5,13 +5,13 @@
  * (capacity, clients) pair: the part of the gateway's CPU per booking that the actor and the
  * decider cost, measured without the noise of the network and of other processes.
  *
- *   node dist/bench/actor-cpu.js [--bookings N] [--runs R] [--case SEATSxCLIENTS]
+ *   node dist/bench/actor-cpu.js [--bookings N] [--runs R] [--case SEATSxCLIENTS] [--one-by-one]
  *
  * One line per case on stderr; the last line on stdout is the JSON of every case (what
  * `npm run bench -- actor` reads).
  */
 import { createActor } from 'xstate';
-import { concertMachine, type ConcertPorts, type Outcome } from '../src/actors/machine.js';
+import { concertMachine, type ConcertPorts, type Outcome, type Request } from '../src/actors/machine.js';
 import { initialState, type ConcertCommand } from '../src/actors/concert.js';
 import { layoutOf } from '../src/layout.js';
 import { decodeEvent, encodeEvent, EVENT_VERSION, type EventEnvelope, type StoredEvent } from '../src/events/envelope.js';
@@ -24,6 +24,7 @@ const flag = (name: string, fallback: number) => {
 };
 const BOOKINGS = flag('--bookings', 20_000);
 const RUNS = flag('--runs', 5);
+const ONE_BY_ONE = args.includes('--one-by-one');
 
 async function run(capacity: number, clients: number, bookings: number): Promise<number> {
   let seq = 0;
@@ -42,8 +43,21 @@ async function run(capacity: number, clients: number, bookings: number): Promise
   const actor = createActor(concertMachine, { input: { state: initialState('hot', capacity), rules: { holdMs: 120_000, maxSeats: 8 }, ports } });
   actor.start();
   actor.send({ type: 'loaded', state: initialState('hot', capacity), lastSeq: 0 });
+  // As the registry hands them over: to an idle actor at once, else the commands of one turn of
+  // the event loop in one message (`--one-by-one`: a message each, as before).
+  let turn: Request[] | undefined;
   const execute = (command: ConcertCommand) =>
-    new Promise<Outcome>((resolve, reject) => actor.send({ type: 'command', request: { command, deadline: Date.now() + 60_000, resolve, reject } }));
+    new Promise<Outcome>((resolve, reject) => {
+      const request: Request = { command, deadline: Date.now() + 60_000, resolve, reject };
+      if (ONE_BY_ONE || (!turn && actor.getSnapshot().value === 'ready')) return actor.send({ type: 'command', request });
+      if (turn) return void turn.push(request);
+      turn = [request];
+      setImmediate(() => {
+        const requests = turn!;
+        turn = undefined;
+        actor.send({ type: 'commands', requests });
+      });
+    });
   // Client c books seats c + 1, c + 1 + clients, …: each seat once.
   const perClient = Math.floor(Math.min(bookings, capacity) / clients);
   // The layout comes with every HOLD, as the gateway sends it (from the catalog).

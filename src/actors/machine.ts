@@ -121,6 +121,8 @@ interface ConcertContext extends ConcertInput {
 
 export type ConcertEvent =
   | { type: 'command'; request: Request }
+  /** Several commands, in order (those the registry received in one turn of the event loop). */
+  | { type: 'commands'; requests: readonly Request[] }
   | { type: 'stream.event'; event: StoredEvent }
   /** Several events read from the stream, in order (what the follower delivered in one turn). */
   | { type: 'stream.events'; events: readonly StoredEvent[] }
@@ -346,6 +348,7 @@ export const concertMachine = setup({
     // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
     enqueue: ({ context, event }) => {
       if (event.type === 'command') context.mailbox.push(event.request);
+      else if (event.type === 'commands') context.mailbox.push(...event.requests);
     },
     /**
      * A command the current state already refuses is answered at once instead of waiting its
@@ -354,10 +357,12 @@ export const concertMachine = setup({
      * accepts waits in the mailbox and is decided again when its turn comes.
      */
     screenOrEnqueue: ({ context, event }) => {
-      if (event.type !== 'command') return;
-      const refusal = refusalOf(context, event.request);
-      if (refusal) event.request.reject(refusal);
-      else context.mailbox.push(event.request);
+      const requests = event.type === 'command' ? [event.request] : event.type === 'commands' ? event.requests : [];
+      for (const request of requests) {
+        const refusal = refusalOf(context, request);
+        if (refusal) request.reject(refusal);
+        else context.mailbox.push(request);
+      }
     },
     mailExpiry: assign(({ context }) => {
       // Not this gateway's to write: looked at again in a moment, in case it becomes the owner.
@@ -424,13 +429,14 @@ export const concertMachine = setup({
   }),
   on: {
     command: { actions: 'screenOrEnqueue' },
+    commands: { actions: 'screenOrEnqueue' },
     'stream.event': { actions: 'applyStreamEvent' },
     'stream.events': { actions: 'applyStreamEvent' },
   },
   states: {
     loading: {
       // Not screened: the state is not loaded yet, so its refusals would be wrong.
-      on: { loaded: { target: 'ready', actions: 'takeLoaded' }, command: { actions: 'enqueue' } },
+      on: { loaded: { target: 'ready', actions: 'takeLoaded' }, command: { actions: 'enqueue' }, commands: { actions: 'enqueue' } },
     },
     ready: {
       always: { guard: 'hasMail', target: 'deciding' },

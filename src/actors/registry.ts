@@ -15,7 +15,7 @@ import { SUBJECT_PREFIX } from '../events/subjects.js';
 import { layoutOfConcert, type Concert } from '../catalog.js';
 import type { Layout } from '../layout.js';
 import { DEFAULT_RULES, initialState, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
-import { concertMachine, type ConcertPorts, type Outcome } from './machine.js';
+import { concertMachine, type ConcertPorts, type Outcome, type Request } from './machine.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import { ReferenceIndex } from './reference-index.js';
 import { ReplayFold, replayThenFollow, type Replayed } from './replay.js';
@@ -108,6 +108,8 @@ export class Registry {
   private readonly recent: (StoredEvent | undefined)[] = new Array(RECENT_EVENTS);
   /** Live events delivered this turn, per concert, on their way to its actor. */
   private readonly delivering = new Map<string, StoredEvent[]>();
+  /** Commands received this turn, per concert, on their way to its actor. */
+  private readonly commanding = new Map<string, Request[]>();
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
@@ -206,6 +208,7 @@ export class Registry {
     await this.forwarding?.stop();
     await this.snapshots.stop(this.following !== undefined && this.available);
     await this.following?.stop();
+    this.flushCommanding(); // commands of this turn are in the actors' hands, not dropped
     for (const actor of this.actors.values()) actor.stop();
   }
 
@@ -266,9 +269,41 @@ export class Registry {
     if (!this.available) {
       return Promise.reject(new GuichetError('UNAVAILABLE', 'the event store is not reachable; try again shortly'));
     }
-    return new Promise<Outcome>((resolve, reject) => {
-      actor.send({ type: 'command', request: { command, deadline, resolve, reject, ...(rules ? { rules } : {}) } });
-    });
+    return new Promise<Outcome>((resolve, reject) => this.toActorCommand(concert, { command, deadline, resolve, reject, ...(rules ? { rules } : {}) }));
+  }
+
+  /**
+   * Commands reach their actor in batches, like live events: those received in one turn of the
+   * event loop go as one `commands` message (screened and queued one by one, in order), not a
+   * transition each. On a hot concert a turn brings tens of them, and the machine's transition
+   * (its snapshot, its guards, its expiry timer) cost more than screening a command.
+   */
+  private toActorCommand(concert: string, request: Request): void {
+    const waiting = this.commanding.get(concert);
+    if (waiting) {
+      waiting.push(request);
+      return;
+    }
+    // An idle actor takes it at once: a lone client's command is not held back a turn (those
+    // that follow in this turn would wait for its append anyway, and go together).
+    const actor = this.actors.get(concert);
+    if (actor?.getSnapshot().value === 'ready') {
+      actor.send({ type: 'command', request });
+      return;
+    }
+    this.commanding.set(concert, [request]);
+    if (this.commanding.size === 1) setImmediate(() => this.flushCommanding());
+  }
+
+  private flushCommanding(): void {
+    const batches = [...this.commanding];
+    this.commanding.clear();
+    for (const [concert, requests] of batches) {
+      const actor = this.actors.get(concert);
+      if (!actor) continue;
+      if (requests.length === 1) actor.send({ type: 'command', request: requests[0]! });
+      else actor.send({ type: 'commands', requests });
+    }
   }
 
   /**

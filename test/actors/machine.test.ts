@@ -238,6 +238,37 @@ Group('commands that waited behind an append are decided in order and committed 
   assert.equal(h.applied.map((e) => e.seq), [2, 3, 4, 5, 6, 7]);
 });
 
+Group('several commands in one message (a turn\'s worth, as the registry sends them) are screened and queued one by one, in order', async () => {
+  const h = start();
+  const first = h.send(hold(1));
+  h.log.settleNext();
+  await settle();
+  assert.ok(first.outcome);
+  h.send(hold(2)); // one append in flight: the message below waits behind it
+  const answers: Answer[] = [];
+  const request = (command: ConcertCommand) => {
+    const answer: Answer = {
+      get answered() {
+        return this.outcome !== undefined || this.error !== undefined;
+      },
+    };
+    answers.push(answer);
+    return { command, deadline: h.clock.now() + 10_000, resolve: (o: Outcome) => (answer.outcome = o), reject: (e: GuichetError) => (answer.error = e) };
+  };
+  h.actor.send({ type: 'commands', requests: [request(hold(3)), request(hold(1, 'mallory', 'hm')), request(hold(4)), request(hold(3, 'eve', 'he'))] });
+  // Seat 1 is held in the stored state: refused at once; the others wait for the append.
+  assert.is(answers[1]!.error?.code, 'SEAT_TAKEN');
+  assert.not.ok(answers[0]!.answered || answers[2]!.answered || answers[3]!.answered);
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked.at(-1), { events: 2, expectedLastSeq: 2 }, 'seats 3 and 4 in one batch, in the order they came');
+  h.log.settleNext();
+  await settle();
+  assert.equal(answers[0]!.outcome?.events.map((e) => e.data.seat), [3]);
+  assert.equal(answers[2]!.outcome?.events.map((e) => e.data.seat), [4]);
+  assert.is(answers[3]!.error?.code, 'SEAT_TAKEN', 'the second HOLD of seat 3 came after the first');
+});
+
 Group('each decision sees the ones before it in the group: the second HOLD of one seat is refused, after the batch is stored', async () => {
   const h = start();
   h.send(hold(1));
