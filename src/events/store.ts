@@ -18,7 +18,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { decodeEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
+import { decodeEvent, decodeStoredEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
 import { ALL_EVENTS, STREAM_NAME, subjectFor } from './subjects.js';
 import { BATCH_INCOMPLETE, BatchRefused, DUPLICATE_IN_BATCH, WRONG_LAST_SEQUENCE, publishAtomicBatch } from './batch.js';
 
@@ -528,7 +528,7 @@ export class EventStore {
             seq = msg.seq;
             got++;
             try {
-              events.push({ ...decodeEvent(msg.data), seq });
+              events.push(decodeStoredEvent(msg.data, seq));
             } catch {
               // Not a valid event: the fold skips it, as the follower does; `guichet audit` reports it.
             }
@@ -613,8 +613,7 @@ function deliver(msg: JsMsg, options: FollowOptions): void {
     return;
   }
   try {
-    const event = decodeEvent(msg.data);
-    options.onEvent({ ...event, seq });
+    options.onEvent(decodeStoredEvent(msg.data, seq));
   } catch (err) {
     options.onInvalid?.(seq, err instanceof Error ? err : new Error(String(err)));
   }

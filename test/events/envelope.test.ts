@@ -253,6 +253,11 @@ IsoTime('refuses fields out of range', () => {
   assert.equal(bad.map(isIsoTime), bad.map(() => false));
 });
 
+IsoTime('takes the leap days of the proleptic calendar, year 0000 included (Date.UTC reads it as 1900)', () => {
+  assert.equal(['0000-02-29T00:00:00Z', '0000-02-29T00:00:00.000Z', '2000-02-29T00:00:00Z', '2024-02-29T12:00:00.000Z'].map(isIsoTime), [true, true, true, true]);
+  assert.equal(['1900-02-29T00:00:00Z', '1900-02-29T00:00:00.000Z', '2100-02-29T00:00:00.000Z'].map(isIsoTime), [false, false, false]);
+});
+
 IsoTime('refuses a day the month does not have', () => {
   const bad = ['2027-02-29T00:00:00Z', '2027-02-30T00:00:00Z', '2027-02-31T00:00:00Z', '2027-04-31T00:00:00Z'];
   assert.equal(bad.map(isIsoTime), bad.map(() => false));
@@ -261,6 +266,38 @@ IsoTime('refuses a day the month does not have', () => {
 IsoTime('refuses an empty string and trailing text', () => {
   const bad = ['', ' 2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z ', '2027-01-01T00:00:00Z\n', '2027-01-01T00:00:00.Z'];
   assert.equal(bad.map(isIsoTime), bad.map(() => false));
+});
+
+// The 24-character form toISOString writes is read by character codes first: the same answers
+// as the full check (regular expression, Date.parse, the month's days), field by field.
+const fullCheck = (v: string): boolean => {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) return false;
+  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
+  const date = new Date(0);
+  date.setUTCFullYear(y, m - 1, d); // (not Date.UTC, which reads years 0-99 as 1900-1999)
+  return date.getUTCDate() === d;
+};
+
+IsoTime('the toISOString form, every field at and past its bounds: as the full check says', () => {
+  const values: string[] = [];
+  for (const year of ['0000', '1900', '2000', '2024', '2027', '2100', '9999'])
+    for (const month of ['00', '01', '02', '04', '12', '13'])
+      for (const day of ['00', '01', '28', '29', '30', '31', '32'])
+        for (const time of ['00:00:00.000', '23:59:59.999', '24:00:00.000', '24:00:01.000', '12:60:00.000', '12:00:60.000'])
+          values.push(`${year}-${month}-${day}T${time}Z`);
+  values.push('2027-01-01T00:00:00.000z', '2027-01-01T00:00:00,000Z', '2027-01-01T0a:00:00.000Z', '2027/01/01T00:00:00.000Z', '2027-01-01 00:00:00.000Z');
+  const differ = values.filter((v) => isIsoTime(v) !== fullCheck(v));
+  assert.equal(differ, []);
+  assert.ok(values.filter(fullCheck).length > 300, 'many of them valid');
+});
+
+IsoTime('random times written by toISOString are accepted, as the full check accepts them', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 2_000; i++) {
+    const v = new Date(Math.floor(random() * 253402300799999)).toISOString();
+    assert.ok(isIsoTime(v) && fullCheck(v), v);
+  }
 });
 
 IsoTime.run();
