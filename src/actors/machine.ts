@@ -67,6 +67,8 @@ export interface ConcertPorts {
   readAfter(concert: string, afterSeq: number, untilSeq?: number): Promise<StoredEvent[]>;
   /** Called once for every event applied to the state, in stream order. */
   applied(event: StoredEvent, state: ConcertState): void;
+  /** Appends of this gateway (every concert's) in flight now: the crowd an append meets (absent: 0). */
+  appendsInFlight?(): number;
   /**
    * Whether this actor writes the releases of expired holds (absent: yes). Only a concert's
    * owner does, so that gateways do not race for them; an expired hold counts as free anyway.
@@ -214,7 +216,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   const concert = context.state.concert;
   const group: Member[] = [];
   const pending: EventEnvelope[] = [];
-  let take = context.batching.groupSize(mailbox.length);
+  let take = context.batching.groupSize(mailbox.length, ports.appendsInFlight?.() ?? 0);
   /** The state the next decision is taken against: the committed state and the group's events so far. */
   let draft = context.state;
   while (take > 0 && mailbox.length > 0) {
@@ -327,12 +329,13 @@ export const concertMachine = setup({
     startAppend: ({ context, self }) => {
       const { ports, batching, pending, lastSeq } = context;
       const started = performance.now();
+      const others = ports.appendsInFlight?.() ?? 0;
       const answer = (event: ConcertEvent) => {
         if (self.getSnapshot().status === 'active') self.send(event);
       };
       ports.append(pending, lastSeq).then(
         (stored) => {
-          batching.observe(pending.length, performance.now() - started);
+          batching.observe(pending.length, performance.now() - started, others);
           answer({ type: 'append.stored', lastSeq: stored });
         },
         (error: unknown) => answer({ type: 'append.failed', error }),

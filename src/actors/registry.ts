@@ -394,6 +394,7 @@ export class Registry {
         store.appendBatch(events, { expectedLastSeq, timeoutMs: this.options.appendTimeoutMs ?? 2_000 }),
       readAfter: (id, afterSeq, untilSeq) => store.readConcert(id, afterSeq, { untilSeq }),
       applied: (event, next) => this.applied(event, next),
+      appendsInFlight: () => store.appendsInFlight,
       decidesExpiry: () => this.options.owners?.decidesFor(concert.id) ?? true,
       now: this.now,
       newId,

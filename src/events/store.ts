@@ -356,6 +356,22 @@ export class EventStore {
    * and its last sequence follows.
    */
   async appendBatch(events: readonly EventEnvelope[], options: AppendOptions): Promise<number> {
+    this.inFlight++;
+    try {
+      return await this.appendNow(events, options);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Appends (plain or batch) this store has sent and not yet seen answered. */
+  get appendsInFlight(): number {
+    return this.inFlight;
+  }
+
+  private inFlight = 0;
+
+  private async appendNow(events: readonly EventEnvelope[], options: AppendOptions): Promise<number> {
     const [first] = events;
     if (!first) throw new Error('an empty batch has nothing to append');
     if (events.length === 1) return this.append(first, options);

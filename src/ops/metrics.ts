@@ -198,9 +198,9 @@ export class Metrics implements CommandObserver {
   /** The actors' batch policy, timing every append it is told of (batching.ts calls `observe` once per stored append). */
   batching(inner: BatchPolicy): BatchPolicy {
     return {
-      groupSize: (waiting) => inner.groupSize(waiting),
-      observe: (events, ms) => {
-        inner.observe(events, ms);
+      groupSize: (waiting, others) => inner.groupSize(waiting, others),
+      observe: (events, ms, others) => {
+        inner.observe(events, ms, others);
         (events <= 1 ? this.plainAppend : this.batchAppend).observe(ms / 1000);
         this.appendEvents.observe(events);
       },

@@ -622,6 +622,29 @@ Policy('goes by a low percentile: appends slowed by a busy event loop do not mak
   assert.is(p.groupSize(21), 21);
 });
 
+Policy('appends sent into a crowd of others do not count: they queued behind them, and would make small groups go as batches', () => {
+  const p = new MeasuredBatching(1_000, { plainMs: 0.5, batchMs: 3 });
+  // 100 concerts committing at once: every append waited ~20 ms in the stream's queue.
+  for (let i = 0; i < 64; i++) p.observe(1, 20, 40);
+  for (let i = 0; i < 64; i++) p.observe(3, 25, 40);
+  assert.is(p.plainMs, 0.5);
+  assert.is(p.batchMs, 3);
+  assert.is(p.groupSize(4), 1, 'four waiting commands go one by one, not as a batch of four');
+  // One other append in flight is not a crowd: measured.
+  for (let i = 0; i < 64; i++) p.observe(1, 0.8, 1);
+  assert.is(p.plainMs, 0.8);
+});
+
+Policy('while other concerts\' appends are in flight, a group of fewer than 10 goes as plain publishes, which the stream takes side by side', () => {
+  const p = new MeasuredBatching(1_000, { plainMs: 0.5, batchMs: 3 });
+  assert.is(p.groupSize(7), 7, 'alone: 7 × 0.5 ms > 3 ms, a batch');
+  assert.is(p.groupSize(7, 1), 7, 'one other append is no crowd');
+  assert.is(p.groupSize(7, 30), 1);
+  assert.is(p.groupSize(9, 30), 1);
+  assert.is(p.groupSize(10, 30), 10);
+  assert.is(p.groupSize(5_000, 30), 1_000);
+});
+
 Policy('a batch measured dear is tried again after 500 plain appends, so that a cheaper one is noticed', () => {
   const p = new MeasuredBatching(1_000, { plainMs: 0.5, batchMs: 3 });
   p.observe(5, 40);

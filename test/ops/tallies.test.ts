@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from '../../src/ops/tallies.js';
 import { parseMetrics, sample } from '../support/scrape.js';
+import { Metrics } from '../../src/ops/metrics.js';
+import type { BatchPolicy } from '../../src/actors/batching.js';
 
 test('a counter child counts, and is written with its labels in their order', async () => {
   const r = new Registry();
@@ -28,6 +30,16 @@ test('a histogram: cumulative buckets, +Inf, sum and count; a value on a bound f
   assert.is(sample(s, 'd_seconds_count', { kind: 'plain' }), 5);
   assert.ok(Math.abs(sample(s, 'd_seconds_sum', { kind: 'plain' }) - 102.65) < 1e-9);
   assert.match(await r.metrics(), /# TYPE d_seconds histogram/);
+});
+
+test('the timed batch policy hands the policy it wraps every figure of an append, the crowd it met included', async () => {
+  const seen: Array<[number, number, number | undefined]> = [];
+  const inner: BatchPolicy = { groupSize: (w, others) => w + (others ?? 0), observe: (events, ms, others) => void seen.push([events, ms, others]) };
+  const timed = new Metrics().batching(inner);
+  timed.observe(3, 2.5, 17);
+  timed.observe(1, 0.4);
+  assert.equal(seen, [[3, 2.5, 17], [1, 0.4, undefined]]);
+  assert.is(timed.groupSize(9, 4), 13);
 });
 
 test.run();
