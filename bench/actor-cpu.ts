@@ -83,18 +83,31 @@ async function run(capacity: number, clients: number, bookings: number): Promise
  * bookings (HOLD then BOOK, seat by seat) arrive from the stream as bytes and reach the actor
  * `perTurn` at a time, as the registry hands them over (decoded, then one `stream.events`).
  */
-async function follow(capacity: number, clients: number, bookings: number, perTurn: number): Promise<number> {
-  const at = new Date().toISOString();
-  const expiresAt = new Date(Date.now() + 600_000).toISOString();
+/** The events of the bookings as the stream holds them: every event with a time of its own (no two decided in the same millisecond). */
+function followerWire(capacity: number, clients: number, bookings: number): Uint8Array[] {
+  const start = Date.now();
   const wire: Uint8Array[] = [];
   for (let b = 0; b < Math.min(bookings, capacity); b++) {
-    const meta = { v: EVENT_VERSION, concert: 'hot', at, source: 'owner' };
+    const meta = (i: number) => ({ id: `e${i}`, v: EVENT_VERSION, concert: 'hot', at: new Date(start + i).toISOString(), source: 'owner' });
     const hold = `h${b}`;
-    wire.push(encodeEvent({ id: `e${2 * b}`, ...meta, type: 'SeatHeld', data: { seat: b + 1, hold, holder: `x${b % clients}`, expiresAt } }));
-    wire.push(
-      encodeEvent({ id: `e${2 * b + 1}`, ...meta, type: 'SeatBooked', data: { seat: b + 1, hold, reference: String(1_000_000_000 + b), firstName: 'Ada', lastName: 'Lovelace' } }),
-    );
+    const expiresAt = new Date(start + 2 * b + 600_000).toISOString();
+    wire.push(encodeEvent({ ...meta(2 * b), type: 'SeatHeld', data: { seat: b + 1, hold, holder: `x${b % clients}`, expiresAt } }));
+    wire.push(encodeEvent({ ...meta(2 * b + 1), type: 'SeatBooked', data: { seat: b + 1, hold, reference: String(1_000_000_000 + b), firstName: 'Ada', lastName: 'Lovelace' } }));
   }
+  return wire;
+}
+
+/** `decodeEvent` alone over the same events: what checking and parsing an envelope costs. */
+function decodeOnly(capacity: number, clients: number, bookings: number): number {
+  const wire = followerWire(capacity, clients, bookings);
+  const started = process.cpuUsage();
+  for (const bytes of wire) decodeEvent(bytes);
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / (wire.length / 2);
+}
+
+async function follow(capacity: number, clients: number, bookings: number, perTurn: number): Promise<number> {
+  const wire = followerWire(capacity, clients, bookings);
   const ports: ConcertPorts = {
     append: () => Promise.reject(new Error('a follower does not append')),
     readAfter: () => Promise.resolve([] as StoredEvent[]),
@@ -127,7 +140,7 @@ const cases: Array<[number, number]> = only ? [only] : [
   [2_000, 1],
   [2_000, 10],
 ];
-const results: Array<{ capacity: number; clients: number; follower?: number; cpuPerBookingUs: number; runs: number[] }> = [];
+const results: Array<{ capacity: number; clients: number; follower?: number; decodeOnly?: boolean; cpuPerBookingUs: number; runs: number[] }> = [];
 for (const [capacity, clients] of cases) {
   await run(capacity, clients, BOOKINGS / 4); // warm-up
   const figures: number[] = [];
@@ -143,5 +156,11 @@ for (const perTurn of only ? [] : [2, 32]) {
   for (let r = 0; r < RUNS; r++) figures.push(await follow(capacity, clients, BOOKINGS, perTurn));
   results.push({ capacity, clients, follower: perTurn, cpuPerBookingUs: median(figures), runs: figures });
   process.stderr.write(`${String(capacity).padStart(6)} seats, follower, ${perTurn} events a turn: ${median(figures).toFixed(1)} µs CPU per booking, decoding included (median of ${RUNS}; ${figures.map((f) => f.toFixed(0)).join(' ')})\n`);
+}
+if (!only) {
+  decodeOnly(20_000, 200, BOOKINGS / 4);
+  const figures = Array.from({ length: RUNS }, () => decodeOnly(20_000, 200, BOOKINGS));
+  results.push({ capacity: 20_000, clients: 200, decodeOnly: true, cpuPerBookingUs: median(figures), runs: figures });
+  process.stderr.write(` decodeEvent alone, two events: ${median(figures).toFixed(1)} µs CPU per booking (median of ${RUNS}; ${figures.map((f) => f.toFixed(1)).join(' ')})\n`);
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -12,6 +12,8 @@ interface Case {
   clients: number;
   /** A follower's copy, events handed over this many at a time (absent: the deciding actor). */
   follower?: number;
+  /** decodeEvent alone, over a follower's events. */
+  decodeOnly?: boolean;
   cpuPerBookingUs: number;
   runs: number[];
 }
@@ -20,12 +22,14 @@ export async function actor(ctx: Context): Promise<void> {
   ctx.log(`actor alone (in-memory ports): ${ctx.runs} run(s) per case`);
   const { result } = await runNodeScript<Case[]>('actor-cpu.js', ['--runs', String(ctx.runs), '--bookings', ctx.quick ? '2000' : '20000']);
   for (const c of result) {
-    ctx.log(`  ${c.capacity} seats, ${c.follower === undefined ? `${c.clients} clients` : `follower, ${c.follower} events a turn`}: ${c.cpuPerBookingUs.toFixed(1)} µs CPU per booking`);
+    const what = c.decodeOnly ? 'decodeEvent alone' : c.follower === undefined ? `${c.clients} clients` : `follower, ${c.follower} events a turn`;
+    ctx.log(`  ${c.capacity} seats, ${what}: ${c.cpuPerBookingUs.toFixed(1)} µs CPU per booking`);
     ctx.rows.push({
       benchmark: 'actor',
       setting: 'in memory',
-      measure:
-        c.follower === undefined
+      measure: c.decodeOnly
+        ? 'decodeEvent alone: CPU per booking (its two events)'
+        : c.follower === undefined
           ? `${c.capacity.toLocaleString('en-US')} seats, ${c.clients} clients: actor CPU per booking`
           : `${c.capacity.toLocaleString('en-US')} seats, a follower's copy, ${c.follower} events a turn: CPU per booking (decoding included)`,
       value: c.cpuPerBookingUs,

@@ -2,7 +2,11 @@
  * Hot concert: ONE concert of 20,000 seats through one gateway; 1 / 10 / 50 / 200 / 1,000
  * clients each loop HOLD + BOOK on seats of their own (client k of N takes seats k, k + N, …)
  * → bookings/s, hold+book p50/p99, gateway CPU per booking. Then the same with two gateways
- * sharing the clients (half on each), which contend for the concert's expected sequence.
+ * sharing the clients (half on each: the one that does not own the concert forwards its
+ * clients' commands to the owner, and follows the log for its own copy). And one gateway
+ * beside a bare log reader (bench/bare-reader.ts: it follows the log and decodes each event,
+ * nothing more): what a second process reading the log costs the sale when both share these
+ * cores, the ceiling of any second gateway here, whatever else it does or does not do.
  *
  * Ceilings, measured around every run on the same nats-server (`sync_interval: always`):
  * - sequential: one subject, one append at a time with the expected sequence (what one
