@@ -20,7 +20,7 @@
  */
 import { GuichetError, toGuichetError, type ErrorCode, ERROR_CODES } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';
-import { ForwardTimeout, NoSuchGateway, type ForwardLink } from '../events/forward-link.js';
+import { ForwardLost, ForwardTimeout, NoSuchGateway, type ForwardLink } from '../events/forward-link.js';
 import type { Layout } from '../layout.js';
 import type { ConcertCommand, ConcertRules, ConcertState } from './concert.js';
 import type { Outcome } from './machine.js';
@@ -86,6 +86,9 @@ export class Forwarding {
       if (err instanceof NoSuchGateway) throw err;
       if (err instanceof ForwardTimeout) {
         throw new GuichetError('UNAVAILABLE', 'the gateway deciding for this concert did not answer in time; try again', { cause: err });
+      }
+      if (err instanceof ForwardLost) {
+        throw new GuichetError('UNAVAILABLE', 'the connection to the event store dropped while the command was with the gateway deciding for this concert (it may have run); try again', { cause: err });
       }
       throw new GuichetError('UNAVAILABLE', `cannot reach the gateway deciding for this concert (${(err as Error).message}); try again`, { cause: err });
     } finally {

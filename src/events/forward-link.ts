@@ -34,6 +34,11 @@ export class ForwardTimeout extends Error {
   override readonly name = 'ForwardTimeout';
 }
 
+/** This gateway's NATS connection dropped while the request waited: its answer will not come (it may have been run). */
+export class ForwardLost extends Error {
+  override readonly name = 'ForwardLost';
+}
+
 /** One request waiting for its answer. */
 interface Waiting {
   payload: Uint8Array;
@@ -63,7 +68,25 @@ export class ForwardLink {
   /** Per batch sent, its requests still waiting (in order: the answer's lines match them). */
   private readonly sent = new Map<string, Waiting[]>();
 
-  constructor(private readonly nc: NatsConnection) {}
+  constructor(private readonly nc: NatsConnection) {
+    void this.watchConnection();
+  }
+
+  /**
+   * A dropped connection loses the answers on their way to this gateway's inbox (the
+   * subscription comes back with the connection, the answers sent meanwhile do not): the
+   * requests waiting are told at once, not at their deadline. Killing the NATS node a gateway
+   * was connected to held its forwarded commands, and every client waiting on them, for the
+   * whole 10 s of their deadline (the cluster fault test, about one run in two).
+   */
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'disconnect') continue;
+      const lost = [...this.sent.values()].flat();
+      this.sent.clear();
+      for (const w of lost) settle(w, new ForwardLost('the connection to NATS dropped while the answer was on its way'));
+    }
+  }
 
   /**
    * Answers every request on this gateway's subject with `handle`'s bytes (one line). The

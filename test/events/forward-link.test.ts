@@ -7,7 +7,7 @@
 import { suite } from '../support/suite.js';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ForwardLink, ForwardTimeout, NoSuchGateway, forwardSubject } from '../../src/events/forward-link.js';
+import { ForwardLink, ForwardLost, ForwardTimeout, NoSuchGateway, forwardSubject } from '../../src/events/forward-link.js';
 import { startNats, type TestNats } from '../support/nats.js';
 
 interface Ctx {
@@ -79,6 +79,21 @@ Link('a stop answers the requests it had received before it resolves', async (ct
 Link('a request of more than one line is refused before it is sent', async (ctx) => {
   const err = await new ForwardLink(ctx.sender).request('gw-one', text.encode('a\nb'), 1_000).catch((e: Error) => e);
   assert.match((err as Error).message, /one line/);
+});
+
+// Last: it restarts the server under the suite's connections.
+Link('the connection drops while a request waits: ForwardLost at once, not at its deadline', async (ctx) => {
+  const stop = new ForwardLink(ctx.owner).serve('gw-cut', () => new Promise((r) => setTimeout(() => r(text.encode('late')), 3_000)));
+  await ctx.owner.flush();
+  const link = new ForwardLink(ctx.sender);
+  const started = Date.now();
+  const answer = link.request('gw-cut', text.encode('1'), 20_000).catch((e: Error) => e);
+  await new Promise((r) => setTimeout(r, 200)); // the request is with the owner
+  await ctx.nats.restart({ downMs: 300 });
+  const err = await answer;
+  assert.instance(err, ForwardLost);
+  assert.ok(Date.now() - started < 5_000, `told after ${Date.now() - started} ms`);
+  await stop().catch(() => undefined);
 });
 
 Link.run();
