@@ -42,6 +42,16 @@ export interface LocalConcerts {
 /** The owner answers this long before the sender's deadline, so that its answer arrives in time. */
 export const DEADLINE_MARGIN_MS = 250;
 
+/**
+ * How long a forwarded command may take, at most (less when the command's own deadline is
+ * sooner): the owner is given the same budget, so it never decides after the sender gave up.
+ * An owner answers in milliseconds, a few hundred under a rush; a request or an answer lost
+ * with a NATS node that died on its route never comes, and without this bound its command
+ * waited its whole 10 s deadline, and every client behind it (the cluster fault test: a 10 s
+ * pause when a node was killed, limit 5 s).
+ */
+export const FORWARD_BUDGET_MS = 3_000;
+
 export { NoSuchGateway };
 
 export class Forwarding {
@@ -73,14 +83,15 @@ export class Forwarding {
    */
   async forward(owner: string, concert: string, command: ConcertCommand, deadline: number, rules: ConcertRules): Promise<Outcome> {
     const after = this.local.appliedSeq(concert);
-    const request = encodeRequest({ concert, command, deadline: deadline - DEADLINE_MARGIN_MS, rules, after });
+    const budget = Math.min(deadline, this.local.now() + FORWARD_BUDGET_MS);
+    const request = encodeRequest({ concert, command, deadline: budget - DEADLINE_MARGIN_MS, rules, after });
     let reply: Reply;
     let fail!: (err: GuichetError) => void;
     const gone = new Promise<never>((_, reject) => (fail = reject));
     const waiting = this.waiting.get(owner) ?? new Set();
     this.waiting.set(owner, waiting.add(fail));
     try {
-      reply = decodeReply(await Promise.race([this.link.request(owner, request, deadline - this.local.now()), gone]));
+      reply = decodeReply(await Promise.race([this.link.request(owner, request, budget - this.local.now()), gone]));
     } catch (err) {
       if (err instanceof GuichetError) throw err;
       if (err instanceof NoSuchGateway) throw err;
