@@ -21,6 +21,7 @@ import { ReferenceIndex } from './reference-index.js';
 import { ReplayFold, replayThenFollow, type Replayed } from './replay.js';
 import { Snapshotting, type SnapshotOptions } from './snapshotting.js';
 import { Forwarding, NoSuchGateway } from './forwarding.js';
+import { TurnBatches } from '../turn-batches.js';
 import type { ForwardLink } from '../events/forward-link.js';
 
 export type EventListener = (event: StoredEvent, state: ConcertState) => void;
@@ -107,9 +108,15 @@ export class Registry {
   /** The last events other gateways wrote, by stream sequence modulo its length (forwarded answers name theirs). */
   private readonly recent: (StoredEvent | undefined)[] = new Array(RECENT_EVENTS);
   /** Live events delivered this turn, per concert, on their way to its actor. */
-  private readonly delivering = new Map<string, StoredEvent[]>();
-  /** Commands received this turn, per concert, on their way to its actor. */
-  private readonly commanding = new Map<string, Request[]>();
+  private readonly delivering = new TurnBatches<string, StoredEvent>((concert, events) =>
+    this.actors.get(concert)?.send({ type: 'stream.events', events }),
+  );
+  /** Commands received this turn for a busy actor, per concert, on their way to it. */
+  private readonly commanding = new TurnBatches<string, Request>((concert, requests) => {
+    const actor = this.actors.get(concert);
+    if (requests.length === 1) actor?.send({ type: 'command', request: requests[0]! });
+    else actor?.send({ type: 'commands', requests });
+  });
 
   constructor(private readonly options: RegistryOptions) {
     this.catalog = options.catalog;
@@ -173,19 +180,7 @@ export class Registry {
    * from the stream, and one transition per event was a fifth of its CPU.
    */
   private toActor(event: StoredEvent): void {
-    const waiting = this.delivering.get(event.concert);
-    if (waiting) {
-      waiting.push(event);
-      return;
-    }
-    this.delivering.set(event.concert, [event]);
-    if (this.delivering.size === 1) setImmediate(() => this.flushDelivering());
-  }
-
-  private flushDelivering(): void {
-    const batches = [...this.delivering];
-    this.delivering.clear();
-    for (const [concert, events] of batches) this.actors.get(concert)?.send({ type: 'stream.events', events });
+    this.delivering.add(event.concert, event);
   }
 
   /** Hands each actor its replayed state. */
@@ -208,7 +203,7 @@ export class Registry {
     await this.forwarding?.stop();
     await this.snapshots.stop(this.following !== undefined && this.available);
     await this.following?.stop();
-    this.flushCommanding(); // commands of this turn are in the actors' hands, not dropped
+    this.commanding.flush(); // commands of this turn are in the actors' hands, not dropped
     for (const actor of this.actors.values()) actor.stop();
   }
 
@@ -279,31 +274,11 @@ export class Registry {
    * (its snapshot, its guards, its expiry timer) cost more than screening a command.
    */
   private toActorCommand(concert: string, request: Request): void {
-    const waiting = this.commanding.get(concert);
-    if (waiting) {
-      waiting.push(request);
-      return;
-    }
     // An idle actor takes it at once: a lone client's command is not held back a turn (those
     // that follow in this turn would wait for its append anyway, and go together).
     const actor = this.actors.get(concert);
-    if (actor?.getSnapshot().value === 'ready') {
-      actor.send({ type: 'command', request });
-      return;
-    }
-    this.commanding.set(concert, [request]);
-    if (this.commanding.size === 1) setImmediate(() => this.flushCommanding());
-  }
-
-  private flushCommanding(): void {
-    const batches = [...this.commanding];
-    this.commanding.clear();
-    for (const [concert, requests] of batches) {
-      const actor = this.actors.get(concert);
-      if (!actor) continue;
-      if (requests.length === 1) actor.send({ type: 'command', request: requests[0]! });
-      else actor.send({ type: 'commands', requests });
-    }
+    if (!this.commanding.has(concert) && actor?.getSnapshot().value === 'ready') actor.send({ type: 'command', request });
+    else this.commanding.add(concert, request);
   }
 
   /**

@@ -9,6 +9,7 @@
  * This module moves bytes; what they say is src/actors/forwarding.ts's.
  */
 import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { TurnBatches } from '../turn-batches.js';
 
 export const FORWARD_PREFIX = 'guichet.forward';
 
@@ -64,7 +65,7 @@ export class ForwardLink {
   private inbox?: string;
   private batches = 0;
   /** Per gateway, the requests of this turn not yet sent. */
-  private readonly outgoing = new Map<string, Waiting[]>();
+  private readonly outgoing = new TurnBatches<string, Waiting>((subject, queue) => this.send(subject, queue));
   /** Per batch sent, its requests still waiting (in order: the answer's lines match them). */
   private readonly sent = new Map<string, Waiting[]>();
 
@@ -136,31 +137,22 @@ export class ForwardLink {
         const batch = waiting.batch === undefined ? undefined : this.sent.get(waiting.batch);
         if (batch?.every((w) => w.settled)) this.sent.delete(waiting.batch!);
       }, Math.max(1, timeoutMs));
-      const queue = this.outgoing.get(subject);
-      if (queue) queue.push(waiting);
-      else {
-        this.outgoing.set(subject, [waiting]);
-        if (this.outgoing.size === 1) setImmediate(() => this.send());
-      }
+      this.outgoing.add(subject, waiting);
     });
   }
 
-  /** Sends this turn's requests, one message per gateway. */
-  private send(): void {
-    const queues = [...this.outgoing];
-    this.outgoing.clear();
-    for (const [subject, queue] of queues) {
-      const waiting = queue.filter((w) => !w.settled);
-      if (waiting.length === 0) continue;
-      try {
-        const batch = String(++this.batches);
-        const reply = `${this.answerInbox()}.${batch}`;
-        this.sent.set(batch, waiting);
-        for (const w of waiting) w.batch = batch;
-        this.nc.publish(subject, joinLines(waiting.map((w) => w.payload)), { reply });
-      } catch (err) {
-        for (const w of waiting) settle(w, err as Error);
-      }
+  /** Sends one gateway's requests of this turn as one message. */
+  private send(subject: string, queue: Waiting[]): void {
+    const waiting = queue.filter((w) => !w.settled);
+    if (waiting.length === 0) return;
+    try {
+      const batch = String(++this.batches);
+      const reply = `${this.answerInbox()}.${batch}`;
+      this.sent.set(batch, waiting);
+      for (const w of waiting) w.batch = batch;
+      this.nc.publish(subject, joinLines(waiting.map((w) => w.payload)), { reply });
+    } catch (err) {
+      for (const w of waiting) settle(w, err as Error);
     }
   }
 
