@@ -351,7 +351,7 @@ export const concertMachine = setup({
     // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
     enqueue: ({ context, event }) => {
       if (event.type === 'command') context.mailbox.push(event.request);
-      else if (event.type === 'commands') context.mailbox.push(...event.requests);
+      else if (event.type === 'commands') for (const request of event.requests) context.mailbox.push(request);
     },
     /**
      * A command the current state already refuses is answered at once instead of waiting its
