@@ -16,6 +16,9 @@ import type { EventStore } from './store.js';
 import { streamProblems } from './store.js';
 import { STREAM_NAME } from './subjects.js';
 
+/** A check that could not get an answer is asked again after this long (or the interval, if shorter). */
+const RETRY_MS = 1_000;
+
 export interface StreamGuard {
   stop(): void;
 }
@@ -46,12 +49,24 @@ export function guardStream(
             options.onProblem(problem);
           }
         } catch {
-          // NATS away or slow: the connection watcher says so; the next round asks again.
+          // NATS away or slow: the connection watcher says so. Asked again in a moment, not at
+          // the next round only: the check an advisory asked for is otherwise lost with it (a
+          // stream deleted under a loaded CI machine went unnoticed for the test's 30 s).
+          retrySoon();
         }
       } while (again);
     } finally {
       checking = false;
     }
+  };
+  let retry: NodeJS.Timeout | undefined;
+  const retrySoon = () => {
+    if (retry || stopped) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void check();
+    }, Math.min(RETRY_MS, options.intervalMs));
+    retry.unref();
   };
   const timer = setInterval(() => void check(), options.intervalMs);
   timer.unref();
@@ -60,6 +75,7 @@ export function guardStream(
     stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retry);
       advisories?.unsubscribe();
     },
   };
