@@ -14,9 +14,10 @@
  * joined, left, or took over) is decided by a gateway that knows at least what the client was
  * told, never refused for a hold or a booking the new owner has not read yet.
  *
- * A forwarded command keeps its deadline (wall clock, less a margin: the owner gives up before
- * the sender does, so a late answer is never an OK the client was not given). No answer in time
- * is UNAVAILABLE: the command may have run, as when an append's acknowledgement is lost.
+ * A forwarded command has its deadline, or FORWARD_BUDGET_MS if sooner (wall clock; the owner
+ * is told it less a margin, so it gives up before the sender does and a late answer is never an
+ * OK the client was not given). No answer in time, or the connection dropped while waiting, is
+ * UNAVAILABLE: the command may have run, as when an append's acknowledgement is lost.
  */
 import { GuichetError, toGuichetError, type ErrorCode, ERROR_CODES } from '../errors.js';
 import type { StoredEvent } from '../events/envelope.js';

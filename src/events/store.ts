@@ -189,6 +189,8 @@ export class EventStore {
   /** Called when the connection to the current NATS server is lost: appends and catch-up reads waiting on it. */
   private readonly onConnectionLost = new Set<() => void>();
 
+  /** Appends in flight from this store (every concert's): the crowd the batch policy looks at. */
+  private inFlight = 0;
   /** Batches in flight from this store, under MAX_BATCHES_IN_FLIGHT. */
   private readonly batchSlots = new Slots(MAX_BATCHES_IN_FLIGHT);
 
@@ -368,8 +370,6 @@ export class EventStore {
   get appendsInFlight(): number {
     return this.inFlight;
   }
-
-  private inFlight = 0;
 
   private async appendNow(events: readonly EventEnvelope[], options: AppendOptions): Promise<number> {
     const [first] = events;
