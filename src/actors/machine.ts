@@ -2,13 +2,15 @@
  * The concert actor: an xstate machine that decides commands one at a time and commits their
  * events with one append in flight, grouping the decisions that waited (group commit).
  *
- *   loading ──loaded──▶ ready ──mail──▶ deciding ──events──▶ appending ──stored──▶ ready
- *                         ▲                │  ▲                  │
- *                         └──none to write─┘  └──caught up── catchingUp ◀──conflict
+ *   loading ──loaded──▶ ready ──mail, decided──▶ appending ──stored──▶ ready
+ *                         ▲  ▲                     │  │  ▲
+ *                         │  └───none to write─────┘  │  │ caught up: decided again
+ *                         │                   conflict│  │
+ *                         └──────mine stored─────── catchingUp
  *
- * In `deciding` it takes the next command, or, when several wait and a batch is worth it
- * (batching.ts), as many as the batch policy says: it decides them in order, each against the
- * state the previous ones leave (a draft, not the state), and commits all their events in
+ * On its way to `appending` it takes the next command, or, when several wait and a batch is
+ * worth it (batching.ts), as many as the batch policy says: it decides them in order, each
+ * against the state the previous ones leave (a draft, not the state), and commits all their events in
  * `appending` as one atomic batch with the concert's expected sequence. Each command of the
  * group is answered once the batch is stored, with the state after the batch. On a
  * conflict (another gateway wrote first) the actor catches up and decides the whole group
@@ -197,6 +199,11 @@ function answerGroup(group: readonly Member[], stored: readonly StoredEvent[], s
   }
 }
 
+/** No group being committed: what every path that ends one leaves. */
+function noGroup(): Pick<ConcertContext, 'group' | 'pending' | 'seenStored'> {
+  return { group: [], pending: [], seenStored: [] };
+}
+
 /** The events of one append with their sequences: consecutive, the last at `lastSeq`. */
 function storedEvents(events: readonly EventEnvelope[], lastSeq: number): StoredEvent[] {
   const first = lastSeq - events.length + 1;
@@ -328,6 +335,7 @@ export const concertMachine = setup({
      */
     startAppend: ({ context, self }) => {
       const { ports, batching, pending, lastSeq } = context;
+      if (pending.length === 0) return; // nothing to write: `appending` is left at once
       const started = performance.now();
       const others = ports.appendsInFlight?.() ?? 0;
       const answer = (event: ConcertEvent) => {
@@ -374,13 +382,17 @@ export const concertMachine = setup({
       return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
     }),
     decideGroup: assign(({ context }) => decideGroup(context)),
-    /** Applies the stored events and answers each command of the group, in order. */
+    /**
+     * Applies the stored events, answers each command of the group, in order, and ends the
+     * group. One assign for all of it, as on every path taken once per append: each assign
+     * costs the machine a new snapshot (bench/actor-cpu.ts).
+     */
     applyStoredAndReply: assign(({ context, event }) => {
       if (event.type !== 'append.stored') return {};
       const stored = storedEvents(context.pending, event.lastSeq);
       const next = applyAll(context, stored);
       answerGroup(context.group, stored, next.state);
-      return { ...next, conflicts: 0 };
+      return { ...next, ...noGroup(), conflicts: 0, expiryBackoffUntil: 0 };
     }),
     /** The append failed or conflicted, but the log has the group's events: answered from them. */
     replySeenStored: assign(({ context, event }) => {
@@ -412,8 +424,9 @@ export const concertMachine = setup({
     takeLoaded: assign(({ context, event }) =>
       event.type === 'loaded' && event.lastSeq >= context.lastSeq ? { state: event.state, lastSeq: event.lastSeq } : {},
     ),
-    clearGroup: assign({ group: () => [], pending: () => [], seenStored: () => [] }),
-    clearConflicts: assign({ conflicts: 0 }),
+    clearGroup: assign(noGroup),
+    /** The group is over, and so is its run of conflicts. */
+    endGroup: assign(() => ({ ...noGroup(), conflicts: 0 })),
     allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
   },
 }).createMachine({
@@ -441,9 +454,14 @@ export const concertMachine = setup({
       // Not screened: the state is not loaded yet, so its refusals would be wrong.
       on: { loaded: { target: 'ready', actions: 'takeLoaded' }, command: { actions: 'enqueue' }, commands: { actions: 'enqueue' } },
     },
+    // Commands are decided on the way from `ready` to `appending` (a transition's actions run
+    // before the entry of its target), not in a state of their own: each state the machine
+    // passes through is a microstep, and an idle actor takes each command this way.
     ready: {
-      always: { guard: 'hasMail', target: 'deciding' },
+      always: { guard: 'hasMail', target: 'appending', actions: 'decideGroup' },
       on: {
+        // Decided at once: screening it first (the root's handler) would decide it twice.
+        command: { target: 'appending', actions: ['enqueue', 'decideGroup'] },
         // Re-entering restarts the expiry timer from the new state.
         'stream.event': { target: 'ready', reenter: true, actions: 'applyStreamEvent' },
         'stream.events': { target: 'ready', reenter: true, actions: 'applyStreamEvent' },
@@ -452,22 +470,16 @@ export const concertMachine = setup({
         untilNextExpiry: { target: 'ready', reenter: true, actions: 'mailExpiry' },
       },
     },
-    deciding: {
-      entry: 'decideGroup',
-      always: [
-        // Every command of it was answered (refused, nothing to write, too late).
-        { guard: 'nothingToWrite', target: 'ready', actions: ['clearGroup', 'clearConflicts'] },
-        { target: 'appending' },
-      ],
-    },
     appending: {
       entry: 'startAppend',
+      // Every command of the group was answered (refused, nothing to write, too late): no append.
+      always: { guard: 'nothingToWrite', target: 'ready', actions: 'endGroup' },
       on: {
-        'append.stored': { target: 'ready', actions: ['applyStoredAndReply', 'clearGroup', 'allowExpiryNow'] },
+        'append.stored': { target: 'ready', actions: 'applyStoredAndReply' },
         'append.failed': [
           { guard: 'groupStored', target: 'ready', actions: ['replySeenStored', 'clearGroup', 'allowExpiryNow'] },
           { guard: 'isConflict', target: 'catchingUp', actions: 'noteConflict' },
-          { target: 'ready', actions: ['replyFailure', 'clearGroup', 'clearConflicts'] },
+          { target: 'ready', actions: ['replyFailure', 'endGroup'] },
         ],
       },
     },
@@ -482,10 +494,10 @@ export const concertMachine = setup({
         }),
         onDone: [
           { guard: 'groupStored', target: 'ready', actions: ['replySeenStored', 'clearGroup', 'allowExpiryNow'] },
-          { guard: 'tooManyConflicts', target: 'ready', actions: ['applyCaughtUp', 'replyContention', 'clearGroup', 'clearConflicts'] },
-          { target: 'deciding', actions: ['applyCaughtUp', 'requeueGroup', 'clearGroup'] },
+          { guard: 'tooManyConflicts', target: 'ready', actions: ['applyCaughtUp', 'replyContention', 'endGroup'] },
+          { target: 'appending', actions: ['applyCaughtUp', 'requeueGroup', 'clearGroup', 'decideGroup'] },
         ],
-        onError: { target: 'ready', actions: ['replyFailure', 'clearGroup', 'clearConflicts'] },
+        onError: { target: 'ready', actions: ['replyFailure', 'endGroup'] },
       },
     },
   },
