@@ -14,7 +14,8 @@ import { connectNats } from '../src/nats-connection.js';
 import { DeliverPolicy, jetstream, jetstreamManager, StorageType, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 import { encodeEvent } from '../src/events/envelope.js';
-import { publishAtomicBatch } from '../src/events/batch.js';
+import { publishAtomicBatch } from '../src/events/publish.js';
+import { ReplyInbox } from '../src/events/reply-inbox.js';
 import { summarize } from './lib/stats.js';
 import { nowMs } from './lib/net.js';
 
@@ -91,6 +92,7 @@ const endAt = windowStart + durationMs;
 let counted = 0;
 const latency: number[] = [];
 const run = Date.now().toString(36);
+const inbox = new ReplyInbox(nc);
 
 await Promise.all(
   Array.from({ length: subjects }, async (_, i) => {
@@ -103,7 +105,7 @@ await Promise.all(
         last = ack.seq;
       } else {
         const messages = Array.from({ length: batch }, () => ({ id: ulid(), payload: payload(`c${i}`) }));
-        last = await publishAtomicBatch(nc, subject, messages, last, 5_000);
+        last = await publishAtomicBatch(inbox, subject, messages, last, 5_000);
       }
       const done = nowMs();
       if (done >= windowStart && done <= endAt) {

@@ -20,9 +20,10 @@ import {
 } from '@nats-io/jetstream';
 import { decodeEvent, decodeStoredEvent, encodeEvent, type EventEnvelope, type StoredEvent } from './envelope.js';
 import { ALL_EVENTS, STREAM_NAME, subjectFor } from './subjects.js';
-import { BATCH_INCOMPLETE, BatchRefused, DUPLICATE_IN_BATCH, WRONG_LAST_SEQUENCE, publishAtomicBatch } from './batch.js';
+import { BATCH_INCOMPLETE, PublishRefused, DUPLICATE_IN_BATCH, WRONG_LAST_SEQUENCE, publishAtomicBatch, publishOne } from './publish.js';
+import { ReplyInbox } from './reply-inbox.js';
 
-export { BatchRefused } from './batch.js';
+export { PublishRefused } from './publish.js';
 
 /** The expected-sequence check failed: someone else appended to the subject first. */
 export class AppendConflict extends Error {
@@ -193,6 +194,8 @@ export class EventStore {
   private inFlight = 0;
   /** Batches in flight from this store, under MAX_BATCHES_IN_FLIGHT. */
   private readonly batchSlots = new Slots(MAX_BATCHES_IN_FLIGHT);
+  /** Where the appends' acknowledgements come back. */
+  private readonly replies: ReplyInbox;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -201,6 +204,7 @@ export class EventStore {
     /** The same API with a short timeout, for catch-up reads that are retried (idempotent). */
     private readonly reader: JetStreamManager,
   ) {
+    this.replies = new ReplyInbox(nc);
     void this.watchConnection();
   }
 
@@ -332,14 +336,8 @@ export class EventStore {
   async append(event: EventEnvelope, options: AppendOptions): Promise<number> {
     const subject = subjectFor(event.concert);
     const payload = encodeEvent(event);
-    return this.withRetries(event.concert, options, async (timeout) => {
-      const ack = await this.js.publish(subject, payload, {
-        msgID: event.id,
-        expect: { lastSubjectSequence: options.expectedLastSeq },
-        timeout,
-      });
-      return ack.seq;
-    });
+    const message = { id: event.id, payload };
+    return this.withRetries(event.concert, options, (timeout) => publishOne(this.replies, subject, message, options.expectedLastSeq, timeout));
   }
 
   /**
@@ -386,11 +384,11 @@ export class EventStore {
       return await this.withRetries(concert, options, async (timeout) => {
         const retry = sent++ > 0;
         try {
-          return await publishAtomicBatch(this.nc, subject, messages, options.expectedLastSeq, timeout);
+          return await publishAtomicBatch(this.replies, subject, messages, options.expectedLastSeq, timeout);
         } catch (err) {
           // Its ids are in the log already, or a retry after a lost ack met a conflict (its own
           // batch, stored the first time): the batch may be in the log (see above).
-          const maybeStored = (err instanceof BatchRefused && err.errCode === DUPLICATE_IN_BATCH) || (retry && isWrongLastSequence(err));
+          const maybeStored = (err instanceof PublishRefused && err.errCode === DUPLICATE_IN_BATCH) || (retry && isWrongLastSequence(err));
           if (maybeStored) {
             const next = await this.nextEventOf(concert, options.expectedLastSeq);
             if (next?.id === first.id) return next.seq + events.length - 1;
@@ -442,7 +440,7 @@ export class EventStore {
           const said = /wrong last sequence: (\d+)/i.exec((err as Error).message)?.[1];
           throw new AppendConflict(`concert ${concert} moved past ${options.expectedLastSeq}`, said ? Number(said) : undefined, { cause: err });
         }
-        if (err instanceof BatchRefused) {
+        if (err instanceof PublishRefused) {
           // Dropped for the in-flight limit (other gateways' batches): not stored, try again soon.
           if (err.errCode !== BATCH_INCOMPLETE || Date.now() > busyUntil) throw err;
           await new Promise((r) => setTimeout(r, 2 + Math.random() * 10));
@@ -672,6 +670,6 @@ function isWrongLastSequence(err: unknown): boolean {
   if (err instanceof JetStreamApiError) {
     return err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;
   }
-  if (err instanceof BatchRefused) return err.errCode === WRONG_LAST_SEQUENCE;
+  if (err instanceof PublishRefused) return err.errCode === WRONG_LAST_SEQUENCE;
   return err instanceof Error && /wrong last sequence/i.test(err.message);
 }

@@ -12,7 +12,7 @@ import { concertMachine, type ConcertPorts, type Outcome } from '../../src/actor
 import { groupAll, oneAtATime, MeasuredBatching, type BatchPolicy } from '../../src/actors/batching.js';
 import { initialState, type ConcertCommand, type ConcertState } from '../../src/actors/concert.js';
 import type { EventEnvelope, StoredEvent } from '../../src/events/envelope.js';
-import { AppendConflict, BatchRefused } from '../../src/events/store.js';
+import { AppendConflict, PublishRefused } from '../../src/events/store.js';
 import { GuichetError } from '../../src/errors.js';
 
 const T0 = Date.parse('2027-01-01T00:00:00Z');
@@ -406,7 +406,7 @@ Conflict('a batch refused for another reason stores nothing: each of its command
   const waiting = [2, 3].map((seat) => h.send(hold(seat)));
   h.log.settleNext();
   await settle();
-  h.log.waiting.shift()!.fail(new BatchRefused('batch refused: atomic publish batch is incomplete', 10176));
+  h.log.waiting.shift()!.fail(new PublishRefused('batch refused: atomic publish batch is incomplete', 10176));
   await settle();
   assert.equal(waiting.map((a) => a.error?.code), ['UNAVAILABLE', 'UNAVAILABLE']);
   assert.is(h.log.stored.length, 1);

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { decodeEvent, type EventEnvelope } from '../../src/events/envelope.js';
-import { AppendConflict, BatchRefused, EventStore, MAX_BATCH_EVENTS, compareVersions } from '../../src/events/store.js';
+import { AppendConflict, PublishRefused, EventStore, MAX_BATCH_EVENTS, compareVersions } from '../../src/events/store.js';
 import { ALL_EVENTS, STREAM_NAME, subjectFor } from '../../src/events/subjects.js';
 import { newId } from '../../src/ids.js';
 import { startNats, type TestNats } from '../support/nats.js';
@@ -94,8 +94,8 @@ Batch('a batch refused for another reason stores none of its events', async ({ s
   // The second event reuses a stored id: the server refuses the batch whole.
   const batch = [held(c, 2), { ...held(c, 3), id: old.id }, held(c, 4)];
   const err = await store.appendBatch(batch, { expectedLastSeq: seq }).catch((e: Error) => e);
-  assert.instance(err, BatchRefused);
-  assert.is((err as BatchRefused).errCode, 10201);
+  assert.instance(err, PublishRefused);
+  assert.is((err as PublishRefused).errCode, 10201);
   assert.equal(await logOf(store, c), [{ seq, id: old.id }]);
 });
 
