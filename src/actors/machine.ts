@@ -25,7 +25,7 @@
  * applied once, by stream sequence. The rules themselves are in concert.ts; this file only
  * sequences them with I/O.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { GuichetError, toGuichetError } from '../errors.js';
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { EVENT_VERSION } from '../events/envelope.js';
@@ -121,6 +121,8 @@ interface ConcertContext extends ConcertInput {
   conflictSeq?: number;
   /** No expiry release before this time (ms): backs off while the store is failing. */
   expiryBackoffUntil: number;
+  /** When the expiry alarm rings (ms; undefined: not set). See `armExpiry`. */
+  alarmAt?: number;
 }
 
 export type ConcertEvent =
@@ -134,9 +136,13 @@ export type ConcertEvent =
   | { type: 'loaded'; state: ConcertState; lastSeq: number }
   /** The append of the group (started on entering `appending`) stored it; its last event is at `lastSeq`. */
   | { type: 'append.stored'; lastSeq: number }
-  | { type: 'append.failed'; error: unknown };
+  | { type: 'append.failed'; error: unknown }
+  /** The expiry alarm rang: a hold may have run out (see `armExpiry`). */
+  | { type: 'expiry.due' };
 
 const MAX_CONFLICTS = 50;
+/** The id of the expiry alarm's delayed event. */
+const EXPIRY_ALARM = 'expiry';
 const EXPIRY_RETRY_MS = 1_000;
 /** The longest delay a timer takes (setTimeout's limit is about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -269,6 +275,12 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   return { group, pending, expiryBackoffUntil };
 }
 
+/** When the next expiry release is due: the earliest hold's end, not before the back-off ends; undefined: no hold. */
+function expiryAlarmTime(context: Pick<ConcertContext, 'state' | 'expiryBackoffUntil'>): number | undefined {
+  const at = nextExpiry(context.state);
+  return at === undefined ? undefined : Math.max(at, context.expiryBackoffUntil);
+}
+
 /** The most expired holds released in one group when they are due while commands wait. */
 const EXPIRIES_PER_GROUP = 32;
 
@@ -303,15 +315,6 @@ export const concertMachine = setup({
       input.ports.readAfter(input.concert, input.afterSeq, input.untilSeq),
     ),
   },
-  delays: {
-    /** Until the earliest hold runs out, so that its release is written on time. */
-    untilNextExpiry: ({ context }) => {
-      const at = nextExpiry(context.state);
-      if (at === undefined) return MAX_TIMER_MS;
-      const now = context.ports.now();
-      return Math.min(MAX_TIMER_MS, Math.max(at - now, context.expiryBackoffUntil - now, 0));
-    },
-  },
   guards: {
     hasMail: ({ context }) => context.mailbox.length > 0,
     nothingToWrite: ({ context }) => context.pending.length === 0,
@@ -324,6 +327,11 @@ export const concertMachine = setup({
       return new Set([...context.seenStored, ...caught].map((e) => e.id)).size >= context.pending.length;
     },
     tooManyConflicts: ({ context }) => context.conflicts >= MAX_CONFLICTS,
+    /** A hold has run out and expiry releases are not backing off. */
+    expiryDue: ({ context }) => {
+      const at = expiryAlarmTime(context);
+      return at !== undefined && at <= context.ports.now();
+    },
   },
   actions: {
     /**
@@ -375,6 +383,21 @@ export const concertMachine = setup({
         else context.mailbox.push(request);
       }
     },
+    /**
+     * Sets the alarm for the time the earliest hold runs out (or the expiry back-off ends), on
+     * entering `ready`, unless it is set to ring by then already: an alarm that rings early finds
+     * nothing due and is set again. An idle actor enters `ready` after every command; setting
+     * its timer anew each time (xstate's `after`) cost a schedule and a cancel per command.
+     */
+    armExpiry: enqueueActions(({ context, enqueue }) => {
+      const at = expiryAlarmTime(context);
+      if (at === undefined || (context.alarmAt !== undefined && context.alarmAt <= at)) return;
+      const now = context.ports.now();
+      enqueue.cancel(EXPIRY_ALARM);
+      enqueue.raise({ type: 'expiry.due' }, { id: EXPIRY_ALARM, delay: Math.min(MAX_TIMER_MS, Math.max(0, at - now)) });
+      enqueue.assign({ alarmAt: Math.min(at, now + MAX_TIMER_MS) });
+    }),
+    alarmRang: assign({ alarmAt: undefined }),
     mailExpiry: assign(({ context }) => {
       // Not this gateway's to write: looked at again in a moment, in case it becomes the owner.
       if (context.ports.decidesExpiry?.() === false) return { expiryBackoffUntil: context.ports.now() + EXPIRY_RETRY_MS };
@@ -444,6 +467,8 @@ export const concertMachine = setup({
     expiryBackoffUntil: 0,
   }),
   on: {
+    // Rung while busy: `ready` sets it again on the way back.
+    'expiry.due': { actions: 'alarmRang' },
     command: { actions: 'screenOrEnqueue' },
     commands: { actions: 'screenOrEnqueue' },
     'stream.event': { actions: 'applyStreamEvent' },
@@ -458,16 +483,18 @@ export const concertMachine = setup({
     // before the entry of its target), not in a state of their own: each state the machine
     // passes through is a microstep, and an idle actor takes each command this way.
     ready: {
+      entry: 'armExpiry',
       always: { guard: 'hasMail', target: 'appending', actions: 'decideGroup' },
       on: {
         // Decided at once: screening it first (the root's handler) would decide it twice.
         command: { target: 'appending', actions: ['enqueue', 'decideGroup'] },
-        // Re-entering restarts the expiry timer from the new state.
+        // Re-entering sets the expiry alarm again from the new state, if it must ring sooner.
         'stream.event': { target: 'ready', reenter: true, actions: 'applyStreamEvent' },
         'stream.events': { target: 'ready', reenter: true, actions: 'applyStreamEvent' },
-      },
-      after: {
-        untilNextExpiry: { target: 'ready', reenter: true, actions: 'mailExpiry' },
+        'expiry.due': [
+          { guard: 'expiryDue', target: 'ready', reenter: true, actions: ['alarmRang', 'mailExpiry'] },
+          { target: 'ready', reenter: true, actions: 'alarmRang' },
+        ],
       },
     },
     appending: {
