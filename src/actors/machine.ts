@@ -28,7 +28,7 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { GuichetError, toGuichetError } from '../errors.js';
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
-import { EVENT_VERSION } from '../events/envelope.js';
+import { EVENT_VERSION, storedAt } from '../events/envelope.js';
 import { AppendConflict, MAX_BATCH_EVENTS } from '../events/store.js';
 import { MeasuredBatching, type BatchPolicy } from './batching.js';
 import { decide, evolveAll, nextExpiry, type ConcertCommand, type ConcertRules, type ConcertState } from './concert.js';
@@ -245,7 +245,7 @@ function noGroup(): Pick<ConcertContext, 'group' | 'pending' | 'draft' | 'seenSt
 /** The events of one append with their sequences: consecutive, the last at `lastSeq`. */
 function storedEvents(events: readonly EventEnvelope[], lastSeq: number): StoredEvent[] {
   const first = lastSeq - events.length + 1;
-  return events.map((e, i) => ({ ...e, seq: first + i }));
+  return events.map((e, i) => storedAt(e, first + i));
 }
 
 /**
@@ -303,7 +303,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
       continue;
     }
     const events = decided.map(
-      (event) => ({ id: ports.newId(), v: EVENT_VERSION, concert, at, source: ports.source, ...event }) as EventEnvelope,
+      (event) => ({ id: ports.newId(), v: EVENT_VERSION, concert, at, source: ports.source, type: event.type, data: event.data }) as EventEnvelope,
     );
     group.push({ request, events });
     if (events.length === 0) continue;
@@ -399,7 +399,8 @@ export const concertMachine = setup({
       const events = event.type === 'stream.event' ? [event.event] : event.type === 'stream.events' ? event.events : undefined;
       if (!events) return {};
       const own = ownEvents(context, events);
-      return { ...applyAll(context, events), ...(own.length > 0 ? { seenStored: [...context.seenStored, ...own] } : {}) };
+      const { state, lastSeq } = applyAll(context, events);
+      return own.length > 0 ? { state, lastSeq, seenStored: [...context.seenStored, ...own] } : { state, lastSeq };
     }),
     // The mailbox is one array changed in place (push / shift), not copied per command: a
     // rush queues thousands of commands, and copying made that quadratic (29 % of CPU in GC).
@@ -446,14 +447,16 @@ export const concertMachine = setup({
     /**
      * Applies the stored events, answers each command of the group, in order, and ends the
      * group. One assign for all of it, as on every path taken once per append: each assign
-     * costs the machine a new snapshot (bench/actor-cpu.ts).
+     * costs the machine a new snapshot (bench/actor-cpu.ts). Its result is one literal, not a
+     * spread with more fields after it (`{ ...next, … }`), which takes V8's slow path: about a
+     * microsecond each (see storedAt in envelope.ts).
      */
     applyStoredAndReply: assign(({ context, event }) => {
       if (event.type !== 'append.stored') return {};
       const stored = storedEvents(context.pending, event.lastSeq);
-      const next = applyAll(context, stored);
-      answerGroup(context.group, stored, next.state);
-      return { ...next, ...noGroup(), conflicts: 0, expiryBackoffUntil: 0 };
+      const { state, lastSeq } = applyAll(context, stored);
+      answerGroup(context.group, stored, state);
+      return { state, lastSeq, group: [], pending: [], draft: {}, seenStored: [], conflicts: 0, expiryBackoffUntil: 0 };
     }),
     /** The append failed or conflicted, but the log has the group's events: answered from them. */
     replySeenStored: assign(({ context, event }) => {
@@ -487,7 +490,7 @@ export const concertMachine = setup({
     ),
     clearGroup: assign(noGroup),
     /** The group is over, and so is its run of conflicts. */
-    endGroup: assign(() => ({ ...noGroup(), conflicts: 0 })),
+    endGroup: assign(() => ({ group: [], pending: [], draft: {}, seenStored: [], conflicts: 0 })),
     allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
   },
 }).createMachine({

@@ -317,7 +317,8 @@ async function hold(s: SessionView, [concert, ...seatArgs]: string[], env: Comma
     }
     s.holds.set(id, { concert: concert!, seats, count: seats.length, expiresAt: held.expiresAt });
     limits.held(s.addressKey, id, concert!, seats, held.expiresAt);
-    return { hold: id, concert, ...seatsPart(env, concert!, seats), expiresAt: new Date(held.expiresAt).toISOString() };
+    const { labels, seat } = seatsPart(env, concert!, seats);
+    return { hold: id, concert, seats, labels, seat, expiresAt: new Date(held.expiresAt).toISOString() };
   } catch (err) {
     if (err instanceof GuichetError && err.code === 'UNAVAILABLE') {
       // The outcome is unknown: the append may still be stored. Remember the hold, not counted
@@ -362,7 +363,8 @@ async function book(s: SessionView, [holdId, first, last]: string[], env: Comman
     env.addressLimits.forget(s.addressKey, holdId!);
     rememberBooked(s, holdId!, held.concert);
     const { reference: stored, firstName, lastName } = booked;
-    return { reference: stored, concert: held.concert, ...seatsPart(env, held.concert, seats), firstName, lastName };
+    const { labels, seat } = seatsPart(env, held.concert, seats);
+    return { reference: stored, concert: held.concert, seats, labels, seat, firstName, lastName };
   } catch (err) {
     if (err instanceof GuichetError && (err.code === 'HOLD_EXPIRED' || err.code === 'NO_SUCH_HOLD')) s.holds.delete(holdId!);
     throw err;
