@@ -49,7 +49,8 @@ export class ReplyInbox {
       }, Math.max(1, timeoutMs));
       this.waiting.set(token, { resolve, reject, timer });
       try {
-        this.nc.publish(subject, payload, { reply: `${this.inbox()}.${token}`, ...(headers ? { headers } : {}) });
+        const reply = `${this.inbox()}.${token}`;
+        this.nc.publish(subject, payload, headers ? { reply, headers } : { reply });
       } catch (err) {
         this.settle(token, err as Error);
       }
