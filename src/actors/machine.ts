@@ -108,11 +108,6 @@ interface ConcertContext extends ConcertInput {
   /** All the group's events, in order: one append. */
   pending: EventEnvelope[];
   /**
-   * The state after `pending`, from the committed state `base`, made when first needed
-   * (groupDraft). Filled in place, like the mailbox: a cache of the group, not a change of it.
-   */
-  draft: { base?: ConcertState; state?: ConcertState };
-  /**
    * The group's events seen in the log while its append was in flight or being caught up (from
    * the stream, or a catch-up read): an append whose acknowledgement was lost (a timeout, the
    * gateway paused) may be stored although it ends in a conflict or an error. Then the group is
@@ -172,43 +167,16 @@ function applyAll(context: Pick<ConcertContext, 'state' | 'lastSeq' | 'ports'>, 
   return { state, lastSeq };
 }
 
-/** The error `decide` gives for a command against the current state (or `state`), if it refuses it. */
-function refusalOf(context: ConcertContext, { command, rules }: Request, state: ConcertState = context.state): GuichetError | undefined {
+/** The error `decide` gives for a command against the current state, if it refuses it. */
+function refusalOf(context: ConcertContext, { command, rules }: Request): GuichetError | undefined {
   if (command.type === 'ReleaseExpired') return undefined;
   try {
-    decide(state, command, context.ports.now(), rules ?? context.rules);
+    decide(context.state, command, context.ports.now(), rules ?? context.rules);
     return undefined;
   } catch (err) {
     const e = toGuichetError(err);
     return e.code === 'INTERNAL' ? undefined : e;
   }
-}
-
-/**
- * The refusal a command meets against the state the group being committed will leave, when it
- * is SEAT_TAKEN: a seat of it is being held by a HOLD of the group. Told at once, not after
- * the group is stored: in a rush nearly every HOLD is one of these, and each waited for the
- * batch ahead of it. The seat may still come free if that append then fails (the store out of
- * reach, another gateway first): the refused client sees what it would have seen a moment
- * later, and a retry can get the seat. An OK is still said only once its events are stored.
- */
-function takenByGroup(context: ConcertContext, request: Request): GuichetError | undefined {
-  if (context.pending.length === 0 || request.command.type !== 'Hold') return undefined;
-  const refusal = refusalOf(context, request, groupDraft(context));
-  return refusal?.code === 'SEAT_TAKEN' ? refusal : undefined;
-}
-
-/**
- * The state after the group's events, made once per group and committed state (the stream can
- * bring other gateways' events meanwhile), on the first command screened against it.
- */
-function groupDraft(context: ConcertContext): ConcertState {
-  const cache = context.draft;
-  if (cache.base !== context.state || cache.state === undefined) {
-    cache.base = context.state;
-    cache.state = evolveAll(context.state, context.pending);
-  }
-  return cache.state;
 }
 
 function unavailable(err: unknown): GuichetError {
@@ -238,8 +206,8 @@ function answerGroup(group: readonly Member[], stored: readonly StoredEvent[], s
 }
 
 /** No group being committed: what every path that ends one leaves. */
-function noGroup(): Pick<ConcertContext, 'group' | 'pending' | 'draft' | 'seenStored'> {
-  return { group: [], pending: [], draft: {}, seenStored: [] };
+function noGroup(): Pick<ConcertContext, 'group' | 'pending' | 'seenStored'> {
+  return { group: [], pending: [], seenStored: [] };
 }
 
 /** The events of one append with their sequences: consecutive, the last at `lastSeq`. */
@@ -253,7 +221,7 @@ function storedEvents(events: readonly EventEnvelope[], lastSeq: number): Stored
  * previous ones leave: as many as the batch policy says, and no more events than a batch takes.
  * Commands answered at once (see the file's comment) are not members of the group.
  */
-function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'pending' | 'draft' | 'expiryBackoffUntil'> {
+function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'pending' | 'expiryBackoffUntil'> {
   const { mailbox, rules, ports } = context;
   const now = ports.now();
   const expiryBackoffUntil = mailDueExpiries(context, now);
@@ -285,14 +253,8 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
         request.reject(refusal);
         continue;
       }
-      const drafted = toGuichetError(err);
-      // A seat an earlier HOLD of this group holds: told at once too (see takenByGroup).
-      if (drafted.code === 'SEAT_TAKEN') {
-        request.reject(drafted);
-        continue;
-      }
       take--;
-      group.push({ request, events: [], refusal: drafted });
+      group.push({ request, events: [], refusal: toGuichetError(err) });
       continue;
     }
     if (pending.length > 0 && pending.length + decided.length > MAX_BATCH_EVENTS) break; // the next group takes it
@@ -310,7 +272,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     pending.push(...events);
     if (take > 0 && mailbox.length > 0) draft = evolveAll(draft, events);
   }
-  return { group, pending, draft: {}, expiryBackoffUntil };
+  return { group, pending, expiryBackoffUntil };
 }
 
 /** When the next expiry release is due: the earliest hold's end, not before the back-off ends; undefined: no hold. */
@@ -417,7 +379,7 @@ export const concertMachine = setup({
     screenOrEnqueue: ({ context, event }) => {
       const requests = event.type === 'command' ? [event.request] : event.type === 'commands' ? event.requests : [];
       for (const request of requests) {
-        const refusal = refusalOf(context, request) ?? takenByGroup(context, request);
+        const refusal = refusalOf(context, request);
         if (refusal) request.reject(refusal);
         else context.mailbox.push(request);
       }
@@ -503,7 +465,6 @@ export const concertMachine = setup({
     mailbox: [],
     group: [],
     pending: [],
-    draft: {},
     seenStored: [],
     conflicts: 0,
     expiryBackoffUntil: 0,
