@@ -418,7 +418,7 @@ export const concertMachine = setup({
       const stored = storedEvents(context.pending, event.lastSeq);
       const { state, lastSeq } = applyAll(context, stored);
       answerGroup(context.group, stored, state);
-      return { state, lastSeq, group: [], pending: [], draft: {}, seenStored: [], conflicts: 0, expiryBackoffUntil: 0 };
+      return { state, lastSeq, group: [], pending: [], seenStored: [], conflicts: 0, expiryBackoffUntil: 0 };
     }),
     /** The append failed or conflicted, but the log has the group's events: answered from them. */
     replySeenStored: assign(({ context, event }) => {
@@ -452,7 +452,7 @@ export const concertMachine = setup({
     ),
     clearGroup: assign(noGroup),
     /** The group is over, and so is its run of conflicts. */
-    endGroup: assign(() => ({ group: [], pending: [], draft: {}, seenStored: [], conflicts: 0 })),
+    endGroup: assign(() => ({ group: [], pending: [], seenStored: [], conflicts: 0 })),
     allowExpiryNow: assign({ expiryBackoffUntil: 0 }),
   },
 }).createMachine({
