@@ -20,6 +20,7 @@ export class NoResponders extends Error {
 }
 
 interface Waiting {
+  subject: string;
   resolve(msg: Msg): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -47,7 +48,7 @@ export class ReplyInbox {
       const timer = setTimeout(() => {
         if (this.waiting.delete(token)) reject(new TimeoutError());
       }, Math.max(1, timeoutMs));
-      this.waiting.set(token, { resolve, reject, timer });
+      this.waiting.set(token, { subject, resolve, reject, timer });
       try {
         const reply = `${this.inbox()}.${token}`;
         this.nc.publish(subject, payload, headers ? { reply, headers } : { reply });
@@ -80,7 +81,8 @@ export class ReplyInbox {
         if (err) return; // the subscription ended (the connection closed): requests time out
         const token = msg.subject.slice(prefix.length + 1);
         if (msg.data.length === 0 && msg.headers?.code === 503) {
-          this.settle(token, new NoResponders(`nothing answers on ${msg.headers.description ? `this subject (${msg.headers.description})` : 'this subject'}: is the stream there?`));
+          const subject = this.waiting.get(token)?.subject ?? 'its subject';
+          this.settle(token, new NoResponders(`no responders on ${subject}: is the stream there?`));
           return;
         }
         this.settle(token, msg);

@@ -71,6 +71,7 @@ Inbox('nobody listening is NoResponders at once, not a timeout', async (ctx) => 
   const started = Date.now();
   const err = await inbox.request(forwardSubject('nobody-here'), text.encode('x'), undefined, 5_000).catch((e: unknown) => e);
   assert.instance(err, NoResponders);
+  assert.match((err as Error).message, 'guichet.forward.nobody-here');
   assert.ok(Date.now() - started < 2_000, `answered after ${Date.now() - started} ms`);
   assert.is(inbox.pending, 0);
 });
