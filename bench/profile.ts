@@ -3,9 +3,11 @@
  * time by area (src/ modules, xstate, the NATS client, node internals, GC, idle), then the
  * functions with the most self time and the most inclusive time.
  *
- *   node dist/bench/profile.js <file.cpuprofile> [--top 25] [--window FROM:TO]
+ *   node dist/bench/profile.js <file.cpuprofile> [--top 25] [--window FROM:TO] [--step MS]
  *
- * --window takes seconds from the profile's start (the busy-per-second line shows the phases).
+ * --window takes seconds from the profile's start (the busy line shows the phases).
+ * --step   the busy line's resolution in ms (default 1000): a rush's race lasts about a second,
+ *          so 100 shows where it starts and ends, to choose the window by.
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,26 +28,33 @@ interface Profile {
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'));
 if (!file) {
-  process.stderr.write('usage: node dist/bench/profile.js <file.cpuprofile> [--top N]\n');
+  process.stderr.write('usage: node dist/bench/profile.js <file.cpuprofile> [--top N] [--window FROM:TO] [--step MS]\n');
   process.exit(2);
 }
 const topIndex = args.indexOf('--top');
 const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
 const windowIndex = args.indexOf('--window');
 const [fromS, toS] = windowIndex >= 0 ? args[windowIndex + 1]!.split(':').map(Number) : [0, Infinity];
+const stepIndex = args.indexOf('--step');
+const stepMs = stepIndex >= 0 ? Number(args[stepIndex + 1]) : 1000;
+if (!Number.isFinite(stepMs) || stepMs <= 0) {
+  process.stderr.write('--step takes a positive number of milliseconds\n');
+  process.exit(2);
+}
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 
 // Self time per node from the samples and their time deltas (µs), within the window.
 const self = new Map<number, number>();
 const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
-const busyPerSecond: number[] = [];
+/** Busy µs per step of `stepMs`, from the profile's start. */
+const busyPerStep: number[] = [];
 let at = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   at += dt;
-  const second = Math.floor(at / 1e6);
-  if (!idleIds.has(id)) busyPerSecond[second] = (busyPerSecond[second] ?? 0) + dt;
+  const step = Math.floor(at / (stepMs * 1000));
+  if (!idleIds.has(id)) busyPerStep[step] = (busyPerStep[step] ?? 0) + dt;
   if (at / 1e6 < (fromS ?? 0) || at / 1e6 > (toS ?? Infinity)) return;
   self.set(id, (self.get(id) ?? 0) + dt);
 });
@@ -99,8 +108,12 @@ const print = (title: string, map: Map<string, number>, n: number) => {
   for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) process.stdout.write(`${ms(us)} ${pct(us)}  ${k}\n`);
 };
 process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled${windowIndex >= 0 ? ` in the window ${fromS}–${toS} s` : ''}\n`);
+// A sample's time is counted in the step it ends in, so a short step can pass 100 % by a little.
+const busyPercent = (us: number) => Math.min(100, Math.round((us / (stepMs * 1000)) * 100));
+const stepLabel = (i: number) => String(Number(((i * stepMs) / 1000).toFixed(3)));
 process.stdout.write(
-  `busy per second (CPU %, from the profile's start): ${Array.from(busyPerSecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1e4)}`).join(' ')}\n`,
+  `busy per ${stepMs === 1000 ? 'second' : `${stepMs} ms`} (CPU %, from the profile's start, in s): ` +
+    `${Array.from(busyPerStep, (us, i) => `${stepLabel(i)}:${busyPercent(us ?? 0)}`).join(' ')}\n`,
 );
 print('by area (self time)', areas, 30);
 print('functions by self time', selfByFn, top);

@@ -8,7 +8,8 @@
  *
  * --runs N     repetitions (default 3; the table quotes medians)
  * --quick      fewer connections and shorter runs: a smoke test of the harness
- * --profile    the gateway runs under node --cpu-prof; profiles land in bench/results/profiles/
+ * --profile    the gateway runs under node --cpu-prof (in rush, the raw server's first run too);
+ *              profiles land in bench/results/profiles/
  * --sync S     only the nats sync setting S where a benchmark measures both
  * --ops        throughput only measures what operating costs: the gateway's CPU per booking at
  *              100 clients with metrics off, with --http and /metrics scraped every second,

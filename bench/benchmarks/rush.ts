@@ -46,7 +46,8 @@ export async function rush(ctx: Context): Promise<void> {
   const detail: Record<string, unknown> = {};
   const rawRuns: RushRun[] = [];
   for (let run = 0; run < ctx.runs; run++) {
-    const raw = await spawnRawServer({});
+    // Profiled too (its first run), so that the race can be compared function by function.
+    const raw = await spawnRawServer(ctx.profileDir && run === 0 ? { profileDir: join(ctx.profileDir, 'rush-raw') } : {});
     try {
       rawRuns.push(await race(ctx, raw, connections));
     } finally {
