@@ -26,7 +26,9 @@ interface Profile {
 }
 
 const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--'));
+/** Flags followed by a value: that value is not the file. */
+const VALUED = new Set(['--top', '--window', '--step']);
+const file = args.find((a, i) => !a.startsWith('--') && !VALUED.has(args[i - 1] ?? ''));
 if (!file) {
   process.stderr.write('usage: node dist/bench/profile.js <file.cpuprofile> [--top N] [--window FROM:TO] [--step MS]\n');
   process.exit(2);
