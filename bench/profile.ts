@@ -25,6 +25,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
+// Piped into `head`, the reader may close early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 const args = process.argv.slice(2);
 /** Flags followed by a value: that value is not the file. */
 const VALUED = new Set(['--top', '--window', '--step']);
