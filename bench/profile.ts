@@ -10,6 +10,7 @@
  *          so 100 shows where it starts and ends, to choose the window by.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface Node {
   id: number;
@@ -28,20 +29,26 @@ interface Profile {
 // Piped into `head`, the reader may close early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
-const args = process.argv.slice(2);
-/** Flags followed by a value: that value is not the file. */
-const VALUED = new Set(['--top', '--window', '--step']);
-const file = args.find((a, i) => !a.startsWith('--') && !VALUED.has(args[i - 1] ?? ''));
-if (!file) {
-  process.stderr.write('usage: node dist/bench/profile.js <file.cpuprofile> [--top N] [--window FROM:TO] [--step MS]\n');
+const USAGE = 'usage: node dist/bench/profile.js <file.cpuprofile> [--top N] [--window FROM:TO] [--step MS]\n';
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, window: { type: 'string' }, step: { type: 'string', default: '1000' } },
+  });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
   process.exit(2);
 }
-const topIndex = args.indexOf('--top');
-const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
-const windowIndex = args.indexOf('--window');
-const [fromS, toS] = windowIndex >= 0 ? args[windowIndex + 1]!.split(':').map(Number) : [0, Infinity];
-const stepIndex = args.indexOf('--step');
-const stepMs = stepIndex >= 0 ? Number(args[stepIndex + 1]) : 1000;
+const { values, positionals } = parsed;
+const file = positionals[0];
+if (!file) {
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+const top = Number(values.top);
+const [fromS, toS] = values.window !== undefined ? values.window.split(':').map(Number) : [0, Infinity];
+const stepMs = Number(values.step);
 if (!Number.isFinite(stepMs) || stepMs <= 0) {
   process.stderr.write('--step takes a positive number of milliseconds\n');
   process.exit(2);
@@ -112,7 +119,7 @@ const print = (title: string, map: Map<string, number>, n: number) => {
   process.stdout.write(`\n${title}\n`);
   for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) process.stdout.write(`${ms(us)} ${pct(us)}  ${k}\n`);
 };
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled${windowIndex >= 0 ? ` in the window ${fromS}–${toS} s` : ''}\n`);
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled${values.window !== undefined ? ` in the window ${fromS}–${toS} s` : ''}\n`);
 // A sample's time is counted in the step it ends in, so a short step can pass 100 % by a little.
 const busyPercent = (us: number) => Math.min(100, Math.round((us / (stepMs * 1000)) * 100));
 const stepLabel = (i: number) => String(Number(((i * stepMs) / 1000).toFixed(3)));
