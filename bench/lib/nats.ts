@@ -30,7 +30,7 @@ export interface BenchNats {
 export function natsServerVersion(): string {
   const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new Error('nats-server is not installed (scripts/install-nats-server.sh installs 2.10 on Debian/Ubuntu)');
+    throw new Error('nats-server is not installed (scripts/install-nats-server.sh installs 2.12 or later on Debian/Ubuntu)');
   }
   return probe.stdout.trim();
 }
