@@ -30,4 +30,14 @@ test('flush hands over at once, and the turn\'s end then has nothing left to han
   assert.equal(handed, [['a', [1]]]);
 });
 
+test('a key with its maximum of values waiting is handed over at once, the rest of the turn after', async () => {
+  const handed: Array<[string, number[]]> = [];
+  const batches = new TurnBatches<string, number>((key, values) => void handed.push([key, values]), 3);
+  for (const n of [1, 2, 3, 4]) batches.add('a', n);
+  batches.add('b', 9);
+  assert.equal(handed, [['a', [1, 2, 3]]], 'the full batch does not wait for the turn to end');
+  await turn();
+  assert.equal(handed, [['a', [1, 2, 3]], ['a', [4]], ['b', [9]]], 'in order, per key');
+});
+
 test.run();
