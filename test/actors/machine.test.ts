@@ -14,6 +14,7 @@ import { initialState, type ConcertCommand, type ConcertState } from '../../src/
 import type { EventEnvelope, StoredEvent } from '../../src/events/envelope.js';
 import { AppendConflict, PublishRefused } from '../../src/events/store.js';
 import { GuichetError } from '../../src/errors.js';
+import { layoutOf } from '../../src/layout.js';
 
 const T0 = Date.parse('2027-01-01T00:00:00Z');
 const HOLD_MS = 60_000;
@@ -92,6 +93,8 @@ interface Harness {
   clock: SimulatedClock;
   actor: Actor<typeof concertMachine>;
   applied: StoredEvent[];
+  /** The state the actor was in after each of its microsteps (xstate's inspection). */
+  steps: string[];
   /** Sends a command; its answer lands in the returned record once the actor gives it. */
   send(command: ConcertCommand, deadlineMs?: number): Answer;
 }
@@ -118,9 +121,13 @@ function start(options: { capacity?: number; batching?: BatchPolicy; state?: Con
     ...(options.decidesExpiry ? { decidesExpiry: options.decidesExpiry } : {}),
   };
   const state = options.state ?? initialState(CONCERT, options.capacity ?? 20);
+  const steps: string[] = [];
   const actor = createActor(concertMachine, {
     input: { state, rules: { holdMs: HOLD_MS, maxSeats: 4 }, ports, batching: options.batching ?? groupAll() },
     clock,
+    inspect: (e) => {
+      if (e.type === '@xstate.microstep') steps.push('value' in e.snapshot ? String(e.snapshot.value) : e.snapshot.status);
+    },
   });
   actor.start();
   actor.send({ type: 'loaded', state, lastSeq: options.lastSeq ?? 0 });
@@ -129,6 +136,7 @@ function start(options: { capacity?: number; batching?: BatchPolicy; state?: Con
     clock,
     actor,
     applied,
+    steps,
     send(command, deadlineMs = 10_000) {
       const answer: Answer = {
         get answered() {
@@ -200,6 +208,24 @@ Single('a command the state refuses is answered at once, even while an append is
   assert.ok(other.outcome);
 });
 
+Single('an idle actor answers a command its state refuses without leaving ready', async () => {
+  const h = start();
+  h.send(hold(3, 'alice'));
+  h.log.settleNext();
+  await settle();
+  h.steps.length = 0;
+  const taken = h.send(hold(3, 'carol', 'hc'));
+  assert.is(taken.error?.code, 'SEAT_TAKEN');
+  // In a rush, thousands of HOLDs come one by one to an actor whose seats are all held.
+  assert.not.ok(h.steps.includes('appending'), `went through ${h.steps.join(' → ')}`);
+  assert.is(h.actor.getSnapshot().value, 'ready');
+  const free = h.send(hold(4, 'dave', 'hd'));
+  assert.ok(h.steps.includes('appending'), 'an accepted one is decided on the way to appending');
+  h.log.settleNext();
+  await settle();
+  assert.ok(free.outcome);
+});
+
 Single('a retried HOLD of a seat the holder has already: nothing written, the same hold answered', async () => {
   const h = start();
   h.send(hold(5));
@@ -269,24 +295,64 @@ Group('several commands in one message (a turn\'s worth, as the registry sends t
   assert.is(answers[3]!.error?.code, 'SEAT_TAKEN', 'the second HOLD of seat 3 came after the first');
 });
 
-Group('each decision sees the ones before it in the group: the second HOLD of one seat is refused, after the batch is stored', async () => {
+Group('each decision sees the ones before it in the group: the second HOLD of one seat is refused by the first, at once', async () => {
   const h = start();
   h.send(hold(1));
-  // Both accepted on arrival (seat 7 is free in the stored state)…
+  // All accepted on arrival (seat 7 is free in the stored state)…
   const alice = h.send(hold(7, 'alice', 'ha'));
   const bob = h.send(hold(7, 'bob', 'hb'));
   const carol = h.send(hold(8, 'carol', 'hc'));
   assert.not.ok(bob.answered);
   h.log.settleNext();
   await settle();
-  // …but in the group, bob's comes after alice's.
+  // …but in the group, bob's comes after alice's, which takes his seat: he is told now, and
+  // takes no place in the batch.
   assert.equal(h.log.asked[1], { events: 2, expectedLastSeq: 1 });
-  assert.not.ok(bob.answered, 'his refusal depends on alice\'s hold: it waits for it to be stored');
+  assert.is(bob.error?.code, 'SEAT_TAKEN');
+  assert.not.ok(alice.answered || carol.answered, 'the accepted ones wait for their batch');
   h.log.settleNext();
   await settle();
-  assert.is(bob.error?.code, 'SEAT_TAKEN');
   assert.ok(alice.outcome && carol.outcome);
   assert.equal(h.log.stored.filter((e) => e.data.seat === 7).map((e) => e.type === 'SeatHeld' && e.data.holder), ['alice']);
+});
+
+Group('a HOLD of a seat the batch in flight takes is refused as it arrives, not when the batch is stored', async () => {
+  const h = start({ capacity: 4 });
+  h.send(hold(1)); // in flight
+  const early = h.send(hold(1, 'bob', 'hb'));
+  assert.is(early.error?.code, 'SEAT_TAKEN', 'seat 1 is being held');
+  const best = h.send({ type: 'Hold', hold: 'hbest', holder: 'eve', best: 4, layout: layoutOf(4, [4]) });
+  assert.is(best.error?.code, 'NO_ADJACENT_SEATS', 'the one row has no 4 free seats once seat 1 is held');
+  const free = h.send(hold(2, 'carol', 'hc'));
+  assert.not.ok(free.answered, 'a free seat waits for its turn');
+  h.log.settleNext();
+  await settle();
+  h.log.settleNext();
+  await settle();
+  assert.ok(free.outcome);
+  assert.equal(h.log.stored.map((e) => `${e.type} ${e.data.seat}`), ['SeatHeld 1', 'SeatHeld 2']);
+});
+
+Group('a contended batch refuses the HOLDs of its seats left waiting for the next batch, at once', async () => {
+  // Two commands a batch: the mailbox keeps what the batch does not take.
+  const h = start({ batching: groupAll(2) });
+  h.send(hold(1));
+  const alice = h.send(hold(5, 'alice', 'ha'));
+  const bob = h.send(hold(5, 'bob', 'hb')); // refused by alice's hold in the batch
+  const carol = h.send(hold(6, 'carol', 'hc'));
+  const dave = h.send(hold(5, 'dave', 'hd')); // left in the mailbox: the batch is alice and carol
+  const erin = h.send(hold(7, 'erin', 'he'));
+  h.log.settleNext();
+  await settle();
+  assert.equal(h.log.asked[1], { events: 2, expectedLastSeq: 1 });
+  assert.is(bob.error?.code, 'SEAT_TAKEN');
+  assert.is(dave.error?.code, 'SEAT_TAKEN', 'not kept waiting for a batch that takes his seat');
+  assert.not.ok(alice.answered || carol.answered || erin.answered);
+  h.log.settleNext();
+  await settle();
+  h.log.settleNext();
+  await settle();
+  assert.ok(alice.outcome && carol.outcome && erin.outcome);
 });
 
 Group('a BOOK in the group of its own (stored) hold: the booking is written in the batch', async () => {
@@ -398,6 +464,31 @@ Conflict('another gateway wrote first: the batch is refused whole, the actor cat
   // Nothing half-stored, nothing twice: seats 1, 3 (other), 2, 4.
   assert.equal(h.log.stored.map((e) => e.data.seat), [1, 3, 2, 4]);
   assert.equal(h.applied.map((e) => e.seq), [1, 2, 3, 4]);
+});
+
+Conflict('a batch that conflicted refuses nothing by its seats while it is caught up and decided again', async () => {
+  const h = start();
+  h.send(hold(1));
+  const alice = h.send(hold(5, 'alice', 'ha'));
+  h.log.settleNext();
+  await settle();
+  assert.is(h.send(hold(5, 'bob', 'hb')).error?.code, 'SEAT_TAKEN', 'alice\'s hold is in flight');
+  // Another gateway writes (another seat); alice's batch will conflict, and its catch-up waits.
+  h.log.write({ concert: CONCERT, type: 'SeatHeld', data: { seat: 9, hold: 'hx', holder: 'elsewhere', expiresAt: new Date(T0 + HOLD_MS).toISOString() } });
+  let release!: () => void;
+  const readAfter = h.log.readAfter.bind(h.log);
+  h.log.readAfter = (concert, afterSeq, untilSeq) => new Promise((r) => (release = () => r(readAfter(concert, afterSeq, untilSeq))));
+  h.log.settleNext();
+  await settle();
+  const carol = h.send(hold(5, 'carol', 'hc'));
+  assert.not.ok(carol.answered, 'alice\'s batch was refused: her seat is not taken until it is decided again');
+  release();
+  await settle();
+  // Decided again: alice first, then carol, whom alice's hold refuses.
+  assert.is(carol.error?.code, 'SEAT_TAKEN');
+  h.log.settleNext();
+  await settle();
+  assert.ok(alice.outcome);
 });
 
 Conflict('a batch refused for another reason stores nothing: each of its commands is answered UNAVAILABLE, and the actor goes on', async () => {
