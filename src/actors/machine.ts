@@ -208,6 +208,9 @@ function takenInFlight(context: ConcertContext, request: Request): GuichetError 
   return refusal && TAKEN_CODES.has(refusal.code) ? refusal : undefined;
 }
 
+/** The refusal a guard found, for the action of its transition to answer with. */
+const refusals = new WeakMap<Request, GuichetError>();
+
 function unavailable(err: unknown): GuichetError {
   const e = toGuichetError(err);
   if (e.code !== 'INTERNAL') return e;
@@ -381,8 +384,13 @@ export const concertMachine = setup({
       return new Set([...context.seenStored, ...caught].map((e) => e.id)).size >= context.pending.length;
     },
     tooManyConflicts: ({ context }) => context.conflicts >= MAX_CONFLICTS,
-    /** The command is one the current state refuses. */
-    refusedNow: ({ context, event }) => event.type === 'command' && refusalOf(context, event.request) !== undefined,
+    /** The command is one the current state refuses (kept for `refuseNow`: decided once). */
+    refusedNow: ({ context, event }) => {
+      if (event.type !== 'command') return false;
+      const refusal = refusalOf(context, event.request);
+      if (refusal) refusals.set(event.request, refusal);
+      return refusal !== undefined;
+    },
     /** A hold has run out and expiry releases are not backing off. */
     expiryDue: ({ context }) => {
       const at = expiryAlarmTime(context);
@@ -441,6 +449,13 @@ export const concertMachine = setup({
         if (refusal) request.reject(refusal);
         else context.mailbox.push(request);
       }
+    },
+    /** Answers the command `refusedNow` found refused, with its refusal. */
+    refuseNow: ({ context, event }) => {
+      if (event.type !== 'command') return;
+      const { request } = event;
+      request.reject(refusals.get(request) ?? refusalOf(context, request)!);
+      refusals.delete(request);
     },
     /**
      * Sets the alarm for the time the earliest hold runs out (or the expiry back-off ends), on
@@ -557,7 +572,7 @@ export const concertMachine = setup({
         // look (about a fifth of the race's CPU). One it accepts is decided on its way to `appending`:
         // decided twice (the guard's decision, then the group's), at a few µs.
         command: [
-          { guard: 'refusedNow', actions: 'screenOrEnqueue' },
+          { guard: 'refusedNow', actions: 'refuseNow' },
           { target: 'appending', actions: ['enqueue', 'decideGroup'] },
         ],
         // Re-entering sets the expiry alarm again from the new state, if it must ring sooner.

@@ -22,6 +22,7 @@ export function createJsonLogger(options: { quiet?: boolean; stream?: NodeJS.Wri
     warn: message('warn'),
     error: message('error'),
     command: options.quiet ? () => undefined : (record: CommandRecord) => out.write(`${head('info')}${JSON.stringify(record).slice(1)}\n`),
+    quiet: options.quiet === true,
   };
 }
 

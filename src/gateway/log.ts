@@ -11,6 +11,8 @@ export interface Logger {
    * is given the text line through `info`, so the text log costs what it did.
    */
   command?(record: CommandRecord): void;
+  /** Info lines and command records are dropped (`--quiet`): a caller need not make them. */
+  readonly quiet?: boolean;
 }
 
 /** A command a session answered, for a logger that keeps fields apart. */
@@ -35,10 +37,11 @@ export function createLogger(options: { quiet?: boolean; stream?: NodeJS.Writabl
     info: options.quiet ? () => undefined : (m) => write('', m),
     warn: (m) => write('WARN ', m),
     error: (m) => write('ERROR ', m),
+    quiet: options.quiet === true,
   };
 }
 
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, quiet: true };
 
 /** A line as it may be logged: bounded, on one line. */
 export function clip(text: string, max = 160): string {

@@ -239,6 +239,8 @@ export class Session implements SessionView {
     const ms = performance.now() - started;
     this.options.observer?.command(verb, result, ms);
     const { log } = this.options;
+    // Quiet: the line is not made at all (two clips and three templates a command).
+    if (log.quiet) return;
     if (log.command) {
       log.command({ connection: this.id, peer: `${this.socket.remoteAddress}:${this.socket.remotePort}`, verb, result, durationMs: ms, request: clip(line), reply: clip(reply, 120) });
     } else {

@@ -34,6 +34,8 @@ test('quiet: only warnings and errors', () => {
   log.command!({ connection: 'c', peer: 'p', verb: 'PING', result: 'OK', durationMs: 1, request: 'PING', reply: 'OK {}' });
   log.warn('shown');
   assert.equal(lines().map((l) => l['msg']), ['shown']);
+  assert.ok(log.quiet, 'and says so, so that the session does not make the lines it would drop');
+  assert.not.ok(capture(false).log.quiet);
   assert.equal(JSON.parse(jsonLine('stopped')).msg, 'stopped');
 });
 
