@@ -53,7 +53,8 @@ export async function rush(ctx: Context): Promise<void> {
     } finally {
       await raw.stop();
     }
-    ctx.log(`rush ceiling (raw TCP server), run ${run + 1}: p99 ${rawRuns.at(-1)!.reply.p99} ms, sold out in ${Math.round(rawRuns.at(-1)!.selloutMs)} ms`);
+    const r = rawRuns.at(-1)!;
+    ctx.log(`rush ceiling (raw TCP server), run ${run + 1}: p99 ${r.reply.p99} ms (HOLD p50 ${r.hold.p50} p90 ${r.hold.p90}), sold out in ${Math.round(r.selloutMs)} ms`);
   }
   const rawP99 = median(rawRuns.map((r) => r.reply.p99));
   detail['raw'] = rawRuns;
@@ -80,7 +81,8 @@ export async function rush(ctx: Context): Promise<void> {
         runs.push(r);
         ctx.log(
           `rush (sync ${sync}) run ${run + 1}: ${r.answered}/${r.connections} answered, ${r.stream?.booked} booked in the stream ` +
-            `(${r.soldByClients} told), sold out in ${Math.round(r.selloutMs)} ms, reply p50 ${r.reply.p50} p99 ${r.reply.p99} ms, ` +
+            `(${r.soldByClients} told), sold out in ${Math.round(r.selloutMs)} ms, reply p50 ${r.reply.p50} p99 ${r.reply.p99} ms ` +
+            `(HOLD p50 ${r.hold.p50} p90 ${r.hold.p90} p99 ${r.hold.p99}, BOOK p50 ${r.book.p50} p99 ${r.book.p99}), ` +
             `connect ${connections} in ${Math.round(r.connect.elapsedMs)} ms (p99 ${r.connect.latency.p99} ms), gateway CPU ${Math.round(r.serverCpuMs)} ms` +
             (r.stream?.violations.length ? `, VIOLATIONS ${r.stream.violations.slice(0, 3).join('; ')}` : ''),
         );
