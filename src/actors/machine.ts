@@ -189,9 +189,8 @@ const TAKEN_CODES: ReadonlySet<string> = new Set(['SEAT_TAKEN', 'NO_ADJACENT_SEA
  * The group in flight, by its `pending` array: the state it was decided against, and the state
  * it leaves once stored (made when first needed). A HOLD of seats the group takes is refused
  * at once, not kept waiting for the append: in a rush, thousands of them waited for each
- * batch's acknowledgement, and their garbage was copied by every scavenge meanwhile. The
- * group is valid while no event has been applied since it was decided (the base is the
- * state) and its append has not conflicted (the entry is dropped then).
+ * batch's acknowledgement. The group is valid while no event has been applied since it was
+ * decided (the base is the state) and its append has not conflicted (the entry is dropped then).
  */
 interface InFlight {
   base: ConcertState;
@@ -200,10 +199,10 @@ interface InFlight {
 const inFlight = new WeakMap<readonly EventEnvelope[], InFlight>();
 
 /** SEAT_TAKEN (or NO_ADJACENT_SEATS) for a command that only the group in flight refuses; undefined otherwise. */
-function takenInFlight(context: ConcertContext, request: Request): GuichetError | undefined {
-  const group = inFlight.get(context.pending);
+function takenInFlight(context: ConcertContext, request: Request, pending: readonly EventEnvelope[] = context.pending): GuichetError | undefined {
+  const group = inFlight.get(pending);
   if (!group || group.base !== context.state || request.command.type !== 'Hold') return undefined;
-  group.draft ??= evolveAll(group.base, context.pending);
+  group.draft ??= evolveAll(group.base, pending);
   const refusal = refusalOf(context, request, group.draft);
   return refusal && TAKEN_CODES.has(refusal.code) ? refusal : undefined;
 }
@@ -316,16 +315,16 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   if (pending.length > 0) inFlight.set(pending, { base: context.state });
   // A contended group (some HOLDs of its seats were refused by it): the HOLDs left waiting for
   // the next group that it refuses are answered now too, not once its append is stored.
-  if (takenByGroup > 0 && mailbox.length > 0) refuseTakenInFlight({ ...context, pending });
+  if (takenByGroup > 0 && mailbox.length > 0) refuseTakenInFlight(context, pending);
   return { group, pending, expiryBackoffUntil };
 }
 
-/** Answers, and takes off the mailbox, every HOLD refused by the group in flight. */
-function refuseTakenInFlight(context: ConcertContext): void {
+/** Answers, and takes off the mailbox, every HOLD refused by the group `pending` (just decided). */
+function refuseTakenInFlight(context: ConcertContext, pending: readonly EventEnvelope[]): void {
   const { mailbox } = context;
   let kept = 0;
   for (const request of mailbox) {
-    const refusal = takenInFlight(context, request);
+    const refusal = takenInFlight(context, request, pending);
     if (refusal) request.reject(refusal);
     else mailbox[kept++] = request;
   }
@@ -569,8 +568,8 @@ export const concertMachine = setup({
         // A command the state refuses is answered without leaving `ready`: in a rush, once the
         // seats are held, each of thousands of HOLDs came alone to an idle actor, and passing
         // through `appending` and back cost it two microsteps, two assigns and the expiry alarm's
-        // look (about a fifth of the race's CPU). One it accepts is decided on its way to `appending`:
-        // decided twice (the guard's decision, then the group's), at a few µs.
+        // look. One it accepts is decided on its way to `appending`: decided twice (the guard's
+        // decision, then the group's), a few µs.
         command: [
           { guard: 'refusedNow', actions: 'refuseNow' },
           { target: 'appending', actions: ['enqueue', 'decideGroup'] },
