@@ -198,13 +198,18 @@ interface InFlight {
 }
 const inFlight = new WeakMap<readonly EventEnvelope[], InFlight>();
 
+/** Whether this refusal of the command is one a hold in flight may give at once: a HOLD whose seats are taken. */
+function saysTaken(request: Request, refusal: GuichetError): boolean {
+  return request.command.type === 'Hold' && TAKEN_CODES.has(refusal.code);
+}
+
 /** SEAT_TAKEN (or NO_ADJACENT_SEATS) for a command that only the group in flight refuses; undefined otherwise. */
 function takenInFlight(context: ConcertContext, request: Request, pending: readonly EventEnvelope[] = context.pending): GuichetError | undefined {
   const group = inFlight.get(pending);
   if (!group || group.base !== context.state || request.command.type !== 'Hold') return undefined;
   group.draft ??= evolveAll(group.base, pending);
   const refusal = refusalOf(context, request, group.draft);
-  return refusal && TAKEN_CODES.has(refusal.code) ? refusal : undefined;
+  return refusal && saysTaken(request, refusal) ? refusal : undefined;
 }
 
 /** The refusal a guard found, for the action of its transition to answer with. */
@@ -265,6 +270,8 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
   let takenByGroup = 0;
   /** The state the next decision is taken against: the committed state and the group's events so far. */
   let draft = context.state;
+  /** How many of the group's events `draft` has. */
+  let folded = 0;
   while (take > 0 && mailbox.length > 0) {
     const request = mailbox[0]!;
     if (now > request.deadline) {
@@ -287,7 +294,7 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
         continue;
       }
       const error = toGuichetError(err);
-      if (request.command.type === 'Hold' && TAKEN_CODES.has(error.code)) {
+      if (saysTaken(request, error)) {
         // Its seats are taken by this group: refused now, as the ones that come while it is in flight are.
         request.reject(error);
         takenByGroup++;
@@ -310,9 +317,13 @@ function decideGroup(context: ConcertContext): Pick<ConcertContext, 'group' | 'p
     group.push({ request, events });
     if (events.length === 0) continue;
     pending.push(...events);
-    if (take > 0 && mailbox.length > 0) draft = evolveAll(draft, events);
+    if (take > 0 && mailbox.length > 0) {
+      draft = evolveAll(draft, events);
+      folded = pending.length;
+    }
   }
-  if (pending.length > 0) inFlight.set(pending, { base: context.state });
+  // The draft, when it has every event of the group, is the state the group leaves: not folded again.
+  if (pending.length > 0) inFlight.set(pending, folded === pending.length ? { base: context.state, draft } : { base: context.state });
   // A contended group (some HOLDs of its seats were refused by it): the HOLDs left waiting for
   // the next group that it refuses are answered now too, not once its append is stored.
   if (takenByGroup > 0 && mailbox.length > 0) refuseTakenInFlight(context, pending);
